@@ -1,0 +1,319 @@
+"""The `formkit` command line: thin click wrappers over the library.
+
+Each command converts its arguments, calls one library function and renders the result as
+Vietnamese text or, with --json, as JSON on stdout. Exit codes: 0 ok, 1 done but some input
+rejected or invalid, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from formkit import __version__
+from formkit.catalog import Catalog, canonical_content, load_catalog
+from formkit.catalog_export import export_catalog_workbook
+from formkit.datafiles import check_data_file, describe_summary
+from formkit.demo import run_demo
+from formkit.errors import FormkitError
+from formkit.findings import Finding
+from formkit.resources import example_names
+from formkit.text import format_number
+from formkit.units import UNIT_TYPES
+from formkit.workspace import init_workspace, open_workspace
+
+EXIT_OK, EXIT_REJECTED, EXIT_CONFIG = 0, 1, 2
+
+
+def _utf8_streams() -> None:
+    """Vietnamese text must print on a Windows console too, whatever its code page."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in ("utf-8",
+                                                                                     "utf8"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
+def print_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def print_findings(findings: list[Finding], err: bool = False) -> None:
+    for finding in findings:
+        click.echo("  " + finding.describe(), err=err)
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="In kết quả dạng JSON ra stdout (cho chương trình khác đọc).")(func)
+
+
+def workspace_argument(func: Callable) -> Callable:
+    return click.argument("directory", default=".", required=False,
+                          type=click.Path(file_okay=False, path_type=Path))(func)
+
+
+def reports_errors(func: Callable) -> Callable:
+    """Turn FormkitError into a Vietnamese message and exit code 2, in one place."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except FormkitError as exc:
+            if kwargs.get("as_json"):
+                print_json({"ok": False, "error": exc.message,
+                            "findings": [f.to_dict() for f in exc.findings]})
+            else:
+                click.echo(f"Lỗi: {exc.message}", err=True)
+                print_findings(exc.findings, err=True)
+            sys.exit(EXIT_CONFIG)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="formkit")
+def main() -> None:
+    """formkit: tổ chức đợt xác định Chỉ số cải cách hành chính (Chỉ số CCHC) trên Excel và Word.
+
+    Mọi lệnh làm việc trên một không gian làm việc (thư mục do `formkit init` tạo, mặc định là
+    thư mục hiện tại) và nhận --json để in kết quả dạng JSON.
+
+    \b
+    Bắt đầu nhanh:
+      formkit demo ./demo-campaign
+      formkit init ./cchc-2020 --example hanoi-2020
+      formkit units ./cchc-2020
+    """
+    _utf8_streams()
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--example", default="hanoi-2020", show_default=True,
+              type=click.Choice(example_names()), help="Bộ dữ liệu mẫu dùng để khởi tạo.")
+@click.option("--force", is_flag=True,
+              help="Ghi đè tệp cấu hình của không gian làm việc đã có (tệp cũ vào backup/; dữ "
+                   "liệu đã nhận, sổ theo dõi và khóa bí mật được giữ nguyên).")
+@json_option
+@reports_errors
+def init(directory: Path, example: str, force: bool, as_json: bool) -> None:
+    """Tạo không gian làm việc cho một đợt đánh giá.
+
+    Gồm tệp cấu hình campaign.yaml, danh sách đơn vị, bộ tiêu chí, bộ phiếu khảo sát, khóa bí
+    mật (secret.key) và sổ theo dõi (ledger.sqlite).
+
+    Ví dụ: formkit init ./cchc-2020 --example hanoi-2020
+    """
+    result = init_workspace(directory, example, force)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    click.echo(f"Đã tạo không gian làm việc {result.root} từ ví dụ {example}.")
+    for name in result.written:
+        click.echo(f"  ghi  {name}")
+    for name in result.backed_up:
+        click.echo(f"  lưu bản cũ  {name}")
+    for name in result.kept:
+        click.echo(f"  giữ nguyên  {name}")
+    click.echo(f"Tiếp theo: sửa {result.root / 'campaign.yaml'} rồi chạy "
+               f"formkit check {result.root}")
+
+
+@main.command()
+@workspace_argument
+@json_option
+@reports_errors
+def check(directory: Path, as_json: bool) -> None:
+    """Kiểm tra cấu hình của không gian làm việc (tệp cấu hình, đơn vị, bộ tiêu chí, phiếu).
+
+    Ví dụ: formkit check ./cchc-2020
+    """
+    workspace = open_workspace(directory)
+    summary = {"workspace": str(workspace.root), "ok": True,
+               "campaign": workspace.settings.campaign.id,
+               "units": {t: len(workspace.sorted_units(t)) for t in UNIT_TYPES},
+               "catalogs": {t: c.content_hash for t, c in workspace.catalogs.items()},
+               "surveys": {t: s.content_hash for t, s in workspace.surveys.items()},
+               "warnings": [f.to_dict() for f in workspace.warnings]}
+    if as_json:
+        print_json(summary)
+        return
+    click.echo(f"Không gian làm việc {workspace.root}: cấu hình hợp lệ "
+               f"({workspace.settings.campaign.title}).")
+    for unit_type, count in summary["units"].items():
+        click.echo(f"  {UNIT_TYPES[unit_type]}: {count} đơn vị")
+    if workspace.warnings:
+        click.echo(f"{len(workspace.warnings)} cảnh báo:")
+        print_findings(workspace.warnings)
+
+
+@main.command()
+@workspace_argument
+@click.option("--type", "unit_type", type=click.Choice(list(UNIT_TYPES)),
+              help="Chỉ liệt kê một loại đơn vị.")
+@json_option
+@reports_errors
+def units(directory: Path, unit_type: str | None, as_json: bool) -> None:
+    """Liệt kê các đơn vị được đánh giá, theo loại, xếp theo thứ tự tiếng Việt.
+
+    Ví dụ: formkit units ./cchc-2020 --type district --json
+    """
+    workspace = open_workspace(directory)
+    listed = workspace.sorted_units(unit_type)
+    if as_json:
+        print_json([{"code": u.code, "name": u.name, "short_name": u.short_name,
+                     "unit_type": u.unit_type, "document_name": u.document_name,
+                     "email": u.email, "head_title": u.head_title} for u in listed])
+        return
+    current = None
+    for unit in listed:
+        if unit.unit_type != current:
+            current = unit.unit_type
+            count = sum(1 for u in listed if u.unit_type == current)
+            click.echo(f"{UNIT_TYPES[current]} ({count})")
+        click.echo(f"  {unit.code:<8} {unit.short_name:<36} {unit.email}")
+
+
+@main.command()
+@workspace_argument
+@click.option("--limit", type=click.IntRange(min=1), help="Chỉ in N sự kiện gần nhất.")
+@click.option("--kind", help="Chỉ in một loại sự kiện (ví dụ workspace.init).")
+@json_option
+@reports_errors
+def log(directory: Path, limit: int | None, kind: str | None, as_json: bool) -> None:
+    """In nhật ký sự kiện của sổ theo dõi (chỉ ghi thêm, không sửa, không xóa).
+
+    Ví dụ: formkit log ./cchc-2020 --limit 20
+    """
+    workspace = open_workspace(directory)
+    with workspace.ledger() as ledger:
+        events = ledger.events(limit=limit, kind=kind)
+    if as_json:
+        print_json([e.to_dict() for e in events])
+        return
+    for event in events:
+        detail = json.dumps(event.detail, ensure_ascii=False, sort_keys=True)
+        unit = f" [{event.unit_code}]" if event.unit_code else ""
+        click.echo(f"{event.id:>6}  {event.at}  {event.kind}{unit}  {detail}")
+
+
+@main.group()
+def catalog() -> None:
+    """Kiểm tra, xem và xuất bộ tiêu chí, bộ phiếu khảo sát, danh sách đơn vị (tệp YAML)."""
+
+
+@catalog.command("check")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def catalog_check(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Kiểm tra tệp bộ tiêu chí, bộ phiếu hoặc danh sách đơn vị; liệt kê mọi lỗi kèm số dòng.
+
+    Thoát với mã 0 khi mọi tệp hợp lệ, mã 2 khi có lỗi.
+
+    Ví dụ: formkit catalog check form_templates/catalogs/*.yaml form_templates/surveys/*.yaml
+    """
+    reports = [check_data_file(path) for path in paths]
+    if as_json:
+        print_json([r.to_dict() for r in reports])
+    else:
+        for report in reports:
+            errors = sum(1 for f in report.findings if f.is_error)
+            status = "hợp lệ" if report.ok else f"{errors} lỗi"
+            click.echo(f"{report.path}: {status}")
+            if report.ok:
+                click.echo(f"  {describe_summary(report)}")
+            print_findings(report.findings)
+    sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_CONFIG)
+
+
+@catalog.command("show")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@reports_errors
+def catalog_show(path: Path, as_json: bool) -> None:
+    """In cây tiêu chí với điểm tối đa, điểm thẩm định, điểm điều tra XHH và tổng.
+
+    Ví dụ: formkit catalog show form_templates/catalogs/hanoi-so-2020.yaml
+    """
+    tree = load_catalog(path)
+    if as_json:
+        print_json({**canonical_content(tree), "content_hash": tree.content_hash})
+        return
+    for line in render_tree(tree):
+        click.echo(line)
+
+
+def render_tree(tree: Catalog) -> list[str]:
+    leaves = tree.leaves()
+    lines = [f"{tree.title}", f"Mã: {tree.id} · năm {tree.year} · {UNIT_TYPES[tree.unit_type]}",
+             f"Nguồn: {tree.source}",
+             f"{len(tree.areas())} lĩnh vực, {len(leaves)} tiêu chí thành phần; tổng "
+             f"{format_number(tree.total_points)} điểm = thẩm định "
+             f"{format_number(sum(x.appraisal for x in leaves))} + điều tra XHH "
+             f"{format_number(sum(x.survey for x in leaves))}",
+             f"Mã nội dung: {tree.content_hash}", "",
+             f"{'Mã':<8} {'Nội dung':<70} {'Tối đa':>7} {'TĐ':>6} {'XHH':>6}"]
+    for item in tree.items:
+        text = "  " * (item.depth - 1) + item.text
+        if len(text) > 70:
+            text = text[:69] + "…"
+        lines.append(f"{item.code:<8} {text:<70} {format_number(item.max_points):>7} "
+                     f"{format_number(item.appraisal):>6} {format_number(item.survey):>6}")
+    lines.append(f"{'':<8} {'Tổng cộng':<70} {format_number(tree.total_points):>7} "
+                 f"{format_number(sum(x.appraisal for x in leaves)):>6} "
+                 f"{format_number(sum(x.survey for x in leaves)):>6}")
+    return lines
+
+
+@catalog.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@reports_errors
+def catalog_export(path: Path, out: Path, as_json: bool) -> None:
+    """Xuất bộ tiêu chí ra sổ tính Excel (.xlsx) để cán bộ rà soát.
+
+    Ví dụ: formkit catalog export form_templates/catalogs/hanoi-so-2020.yaml so-2020.xlsx
+    """
+    tree = load_catalog(path)
+    export_catalog_workbook(tree, out)
+    if as_json:
+        print_json({"catalog": tree.id, "path": str(out), "content_hash": tree.content_hash})
+    else:
+        click.echo(f"Đã xuất {tree.id} ra {out}")
+
+
+@main.command()
+@click.argument("directory", default="./demo-campaign",
+                type=click.Path(file_okay=False, path_type=Path))
+@json_option
+@reports_errors
+def demo(directory: Path, as_json: bool) -> None:
+    """Chạy thử mọi bước hiện có trên bộ dữ liệu mẫu Hà Nội 2020.
+
+    Chạy lại an toàn: không gian làm việc đã có được dùng lại, không bị khởi tạo lại.
+
+    Ví dụ: formkit demo ./demo-campaign
+    """
+    result = run_demo(directory)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    action = "Đã tạo" if result.created else "Dùng lại"
+    click.echo(f"{action} không gian làm việc mẫu {result.root}")
+    for unit_type, count in result.units.items():
+        click.echo(f"  {UNIT_TYPES[unit_type]}: {count} đơn vị")
+    click.echo("Các tệp:")
+    for name, path in result.outputs.items():
+        click.echo(f"  {name:<18} {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Findings: problems found in users' data, as data.
+
+Every check in formkit yields `Finding` objects built from one `Code`. Reports, JSON output,
+feedback to units and tests all read the same objects, so a code never changes its meaning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from enum import Enum, StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+SEVERITY_LABELS = {Severity.ERROR: "Lỗi", Severity.WARNING: "Cảnh báo", Severity.INFO: "Thông tin"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, located as precisely as its source allows."""
+
+    code: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    line: int | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    item: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def location(self) -> str:
+        """'file, dòng 12, mục 3.2.1' — where to look, in Vietnamese."""
+        parts = [self.file] if self.file else []
+        if self.line is not None:
+            parts.append(f"dòng {self.line}")
+        if self.sheet:
+            parts.append(f"trang tính '{self.sheet}'")
+        if self.cell:
+            parts.append(f"ô {self.cell}")
+        if self.item:
+            parts.append(f"mục {self.item}")
+        return ", ".join(parts)
+
+    def describe(self) -> str:
+        where = self.location()
+        label = SEVERITY_LABELS[self.severity]
+        return f"{label} [{self.code}] {where}: {self.message}" if where else f"{label}: {self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.is_error for f in findings)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """In reading order: by file, then line (findings without a line first)."""
+    return sorted(findings, key=lambda f: (f.file or "", f.line or 0))
+
+
+def _vietnamese_number(value: Decimal) -> str:
+    """Points in messages as staff write them: 4,6 not 4.6; no trailing zeros."""
+    return format(value.normalize(), "f").replace(".", ",")
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+class Code(Enum):
+    """Every finding formkit can report: (code, severity, title, Vietnamese message template)."""
+
+    # Files and YAML syntax
+    FILE_MISSING = ("file.missing", E, "File not found",
+                    "Không tìm thấy tệp. Kiểm tra lại đường dẫn.")
+    FILE_UNREADABLE = ("file.unreadable", E, "File cannot be read",
+                       "Không đọc được tệp: {detail}.")
+    YAML_SYNTAX = ("yaml.syntax", E, "YAML syntax error",
+                   "Tệp sai cú pháp YAML: {detail}. Sửa dòng được chỉ ra (thường là thụt lề "
+                   "hoặc thiếu dấu hai chấm).")
+    YAML_DUPLICATE_KEY = ("yaml.duplicate_key", E, "Key given twice",
+                          "Khóa '{key}' được khai báo hai lần (lần đầu ở dòng {first_line}). "
+                          "Xóa một trong hai.")
+    # Generic structure
+    UNKNOWN_KEY = ("schema.unknown_key", E, "Unknown key",
+                   "Khóa '{key}' không được hỗ trợ (có thể gõ sai). Các khóa hợp lệ: {allowed}.")
+    MISSING_KEY = ("schema.missing_key", E, "Required key missing",
+                   "Thiếu khóa bắt buộc '{key}'.")
+    WRONG_TYPE = ("schema.wrong_type", E, "Value of the wrong type",
+                  "Giá trị của '{key}' phải là {expected}, nhưng đang là '{value}'.")
+    BAD_VALUE = ("schema.bad_value", E, "Value not allowed",
+                 "Giá trị '{value}' của '{key}' không hợp lệ: {reason}.")
+    TEXT_NOT_NFC = ("text.not_nfc", W, "Text not in Unicode NFC",
+                    "Văn bản của '{key}' không ở dạng Unicode dựng sẵn (NFC); formkit đã chuẩn hóa. "
+                    "Nên lưu tệp bằng bộ gõ Unicode dựng sẵn.")
+    # Criteria catalogue
+    CODE_FORMAT = ("catalog.code_format", E, "Malformed item code",
+                   "Mã '{code}' không đúng dạng số phân cấp 1 đến 3 mức (ví dụ 3, 3.2, 3.2.1).")
+    DUPLICATE_CODE = ("catalog.duplicate_code", E, "Item code given twice",
+                      "Mã '{code}' bị trùng (đã khai báo ở dòng {first_line}). Đặt mã khác.")
+    ORPHAN = ("catalog.orphan", E, "Item without its parent",
+              "Mục '{code}' không có mục cha '{parent}' đứng trước nó. Thêm mục cha hoặc sửa mã.")
+    MISSING_TEXT = ("catalog.missing_text", E, "Item without text",
+                    "Mục '{code}' thiếu nội dung (text).")
+    NEGATIVE_POINTS = ("catalog.negative_points", E, "Negative points",
+                       "Điểm '{key}' của mục '{code}' là số âm ({value}); điểm phải từ 0 trở lên.")
+    OFF_STEP = ("catalog.off_step", E, "Points off the score step",
+                "Điểm '{key}' = {value} của mục '{code}' không là bội số của bước điểm {step}.")
+    GROUP_WITHOUT_MAX = ("catalog.group_without_max", E, "Group item without max",
+                         "Mục '{code}' có mục con nên phải khai báo điểm tối đa 'max'.")
+    GROUP_WITH_LEAF_KEYS = ("catalog.group_with_leaf_keys", E, "Group item with leaf keys",
+                            "Mục '{code}' có mục con nên không được khai báo '{key}'; đặt điểm "
+                            "và thông tin chấm điểm ở các tiêu chí thành phần.")
+    POINTS_MISMATCH = ("catalog.points_mismatch", E, "Children do not add up to the parent",
+                       "Tổng điểm các mục con của '{code}' là {children_sum}, khác điểm tối đa "
+                       "{declared} đã khai báo.")
+    TOTAL_MISMATCH = ("catalog.total_mismatch", E, "Areas do not add up to the total",
+                      "Tổng điểm các lĩnh vực là {areas_sum}, khác tổng điểm {declared} khai báo ở "
+                      "'total_points'.")
+    LEAF_WITHOUT_POINTS = ("catalog.leaf_without_points", E, "Leaf with no points",
+                           "Tiêu chí '{code}' không có điểm (appraisal và survey đều bằng 0).")
+    LEAF_MAX_MISMATCH = ("catalog.leaf_max_mismatch", E, "Leaf max differs from its points",
+                         "Tiêu chí '{code}' khai báo max = {declared} nhưng appraisal + survey = "
+                         "{points}.")
+    EMPTY_CATALOG = ("catalog.empty", E, "Catalogue without items",
+                     "Bộ tiêu chí không có mục nào trong 'items'.")
+    UNKNOWN_UNIT_IN_CATALOG = ("catalog.unknown_unit", E, "Unknown unit in not_applicable_to",
+                               "Mục '{code}' ghi không áp dụng cho đơn vị '{unit}', nhưng không có "
+                               "đơn vị {unit_type} nào mang mã này.")
+    # Survey: scales, groups, questionnaires
+    DUPLICATE_SCALE = ("survey.duplicate_scale", E, "Scale code given twice",
+                       "Thang đo '{code}' bị trùng (đã khai báo ở dòng {first_line}).")
+    DUPLICATE_OPTION = ("survey.duplicate_option", E, "Option code given twice",
+                        "Phương án '{option}' của thang đo '{code}' bị trùng.")
+    BAD_FRACTION = ("survey.bad_fraction", E, "Option fraction outside 0..1",
+                    "Phương án '{option}' của thang đo '{code}' phải có 'fraction' từ 0 đến 1 "
+                    "(hoặc là phương án không trả lời, 'no_answer: true').")
+    TOO_FEW_OPTIONS = ("survey.too_few_options", E, "Scale with fewer than two scored options",
+                       "Thang đo '{code}' cần ít nhất hai phương án được tính điểm.")
+    DUPLICATE_GROUP = ("survey.duplicate_group", E, "Respondent group given twice",
+                       "Nhóm đối tượng '{code}' bị trùng (đã khai báo ở dòng {first_line}).")
+    DUPLICATE_QUESTION = ("survey.duplicate_question", E, "Question code given twice",
+                          "Câu hỏi '{code}' bị trùng trong nhóm '{group}'.")
+    UNKNOWN_SCALE = ("survey.unknown_scale", E, "Question uses an unknown scale",
+                     "Câu hỏi '{code}' dùng thang đo '{scale}' chưa được khai báo trong 'scales'.")
+    UNKNOWN_LEAF = ("survey.unknown_leaf", E, "Question feeds an unknown leaf",
+                    "Câu hỏi '{code}' tính điểm cho tiêu chí '{leaf}', nhưng bộ tiêu chí không có "
+                    "tiêu chí thành phần này.")
+    NOT_SURVEY_LEAF = ("survey.not_survey_leaf", E, "Question feeds a leaf without survey points",
+                       "Câu hỏi '{code}' tính điểm cho tiêu chí '{leaf}', nhưng tiêu chí này không "
+                       "có điểm điều tra xã hội học.")
+    LEAF_NOT_FED = ("survey.leaf_not_fed", E, "Survey points fed by no question",
+                    "Tiêu chí '{leaf}' có {points} điểm điều tra xã hội học nhưng không câu hỏi nào "
+                    "tính điểm cho nó. Thêm câu hỏi có 'feeds' chứa '{leaf}'.")
+    NO_FEEDS = ("survey.no_feeds", E, "Question feeds nothing",
+                "Câu hỏi '{code}' không tính điểm cho tiêu chí nào ('feeds' trống).")
+    CATALOG_MISMATCH = ("survey.catalog_mismatch", E, "Questionnaire and catalogue disagree",
+                        "Bộ phiếu dành cho loại đơn vị '{survey_type}' nhưng bộ tiêu chí '{catalog}' "
+                        "dành cho '{catalog_type}'.")
+    # Units
+    DUPLICATE_UNIT = ("units.duplicate_code", E, "Unit code given twice",
+                      "Mã đơn vị '{code}' bị trùng (đã khai báo ở dòng {first_line}).")
+    UNKNOWN_UNIT_TYPE = ("units.unknown_type", E, "Unknown unit type",
+                         "Loại đơn vị '{value}' không hợp lệ; dùng một trong: {allowed}.")
+    BAD_EMAIL = ("units.bad_email", E, "Malformed e-mail address",
+                 "Địa chỉ thư điện tử '{value}' của đơn vị '{code}' không đúng dạng.")
+    NO_EMAIL = ("units.no_email", W, "Unit without e-mail",
+                "Đơn vị '{code}' chưa có địa chỉ thư điện tử; không gửi thư cho đơn vị này được.")
+
+    def __init__(self, code: str, severity: Severity, title: str, template: str) -> None:
+        self.code = code
+        self.severity = severity
+        self.title = title
+        self.template = template
+
+    def __call__(self, *, file: str | None = None, line: int | None = None,
+                 item: str | None = None, sheet: str | None = None, cell: str | None = None,
+                 **params: object) -> Finding:
+        """Build a finding of this code; params fill the message template."""
+        shown = {key: _vietnamese_number(value) if isinstance(value, Decimal) else value
+                 for key, value in params.items()}
+        return Finding(self.code, self.severity, self.template.format(**shown),
+                       file=file, line=line, sheet=sheet, cell=cell, item=item)

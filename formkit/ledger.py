@@ -1,0 +1,253 @@
+"""The ledger: one SQLite file per workspace, the single record of what was issued, sent and received.
+
+The schema is versioned with `PRAGMA user_version`; each migration runs in its own transaction,
+so a failed upgrade leaves the ledger as it was. Events are append-only (triggers refuse UPDATE
+and DELETE), which is what makes the ledger an audit trail rather than a cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from formkit.errors import LedgerError
+from formkit.units import Unit
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", """
+CREATE TABLE units (
+    code TEXT PRIMARY KEY,
+    unit_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    short_name TEXT NOT NULL,
+    document_name TEXT NOT NULL,
+    email TEXT NOT NULL DEFAULT '',
+    head_title TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE issued_files (
+    id INTEGER PRIMARY KEY,
+    unit_code TEXT NOT NULL REFERENCES units(code),
+    kind TEXT NOT NULL,
+    form_id TEXT NOT NULL UNIQUE,
+    catalog_hash TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    unit_code TEXT REFERENCES units(code),
+    kind TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    attachment_sha256 TEXT,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    at TEXT NOT NULL
+);
+CREATE TABLE received_files (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    original_name TEXT NOT NULL,
+    archive_path TEXT NOT NULL,
+    sender TEXT,
+    received_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    unit_code TEXT REFERENCES units(code),
+    form_id TEXT,
+    superseded_by INTEGER REFERENCES received_files(id)
+);
+CREATE TABLE findings (
+    id INTEGER PRIMARY KEY,
+    received_file_id INTEGER NOT NULL REFERENCES received_files(id),
+    code TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    sheet TEXT,
+    cell TEXT,
+    criterion TEXT,
+    message TEXT NOT NULL
+);
+CREATE TABLE scores (
+    id INTEGER PRIMARY KEY,
+    received_file_id INTEGER NOT NULL REFERENCES received_files(id),
+    unit_code TEXT NOT NULL REFERENCES units(code),
+    criterion TEXT NOT NULL,
+    self_score TEXT,
+    evidence TEXT NOT NULL DEFAULT '',
+    explanation TEXT NOT NULL DEFAULT '',
+    sheet TEXT,
+    cell TEXT,
+    UNIQUE (received_file_id, criterion)
+);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    unit_code TEXT,
+    detail TEXT NOT NULL
+);
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+"""),
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    at: str
+    kind: str
+    unit_code: str | None
+    detail: dict
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "at": self.at, "kind": self.kind, "unit": self.unit_code,
+                "detail": self.detail}
+
+
+def now_text() -> str:
+    """Ledger timestamps: UTC, ISO 8601, seconds (the ledger is a record, not a deterministic output)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+    """Bring the schema up to date; return the versions applied. Each runs in one transaction."""
+    current = schema_version(conn)
+    latest = migrations[-1].version if migrations else 0
+    if current > latest:
+        raise LedgerError(f"Sổ theo dõi có phiên bản lược đồ {current}, mới hơn phiên bản {latest} "
+                          "mà formkit này hiểu. Hãy cập nhật formkit.")
+    applied = []
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _statements(migration.sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise LedgerError(f"Không nâng cấp được sổ theo dõi lên phiên bản {migration.version} "
+                              f"({migration.description}): {exc}") from exc
+        applied.append(migration.version)
+    return applied
+
+
+def _statements(sql: str) -> Iterator[str]:
+    """Split a migration script into complete statements (triggers contain inner semicolons)."""
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+class Ledger:
+    """A connection to a workspace ledger, migrated on open."""
+
+    def __init__(self, path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+        self.path = path
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA busy_timeout = 10000")
+            migrate(self.conn, migrations)
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"Không mở được sổ theo dõi {path}: {exc}. Tệp có thể bị hỏng; "
+                              "hãy khôi phục từ bản sao lưu.") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def log(self, kind: str, detail: dict | None = None, unit_code: str | None = None) -> None:
+        """Append an event; call inside a transaction to tie it to the change it records."""
+        self.conn.execute("INSERT INTO events (at, kind, unit_code, detail) VALUES (?, ?, ?, ?)",
+                          (now_text(), kind, unit_code,
+                           json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)))
+
+    def events(self, limit: int | None = None, kind: str | None = None) -> list[Event]:
+        sql = "SELECT id, at, kind, unit_code, detail FROM events"
+        params: list[object] = []
+        if kind:
+            sql += " WHERE kind = ?"
+            params.append(kind)
+        sql += " ORDER BY id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = self.conn.execute(sql, params).fetchall()
+        return [Event(r["id"], r["at"], r["kind"], r["unit_code"], json.loads(r["detail"]))
+                for r in reversed(rows)]
+
+    def sync_units(self, units: Iterable[Unit]) -> dict[str, list[str]]:
+        """Make the units table match the units file; returns the codes added, changed, kept."""
+        existing = {row["code"]: tuple(row)[1:7] for row in self.conn.execute(
+            "SELECT code, unit_type, name, short_name, document_name, email, head_title "
+            "FROM units")}
+        changes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": []}
+        with self.transaction():
+            for unit in units:
+                values = (unit.unit_type, unit.name, unit.short_name, unit.document_name,
+                          unit.email, unit.head_title)
+                if existing.get(unit.code) == values:
+                    changes["unchanged"].append(unit.code)
+                    continue
+                changes["changed" if unit.code in existing else "added"].append(unit.code)
+                self.conn.execute(
+                    "INSERT INTO units (code, unit_type, name, short_name, document_name, email, "
+                    "head_title, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(code) DO UPDATE SET unit_type = excluded.unit_type, "
+                    "name = excluded.name, short_name = excluded.short_name, "
+                    "document_name = excluded.document_name, email = excluded.email, "
+                    "head_title = excluded.head_title, updated_at = excluded.updated_at",
+                    (unit.code, *values, now_text()))
+            if changes["added"] or changes["changed"]:
+                self.log("units.synced", {"added": changes["added"],
+                                          "changed": changes["changed"]})
+        return changes

@@ -1,0 +1,1 @@
+"""The sociological survey: respondent groups, questionnaires, answers and survey scores."""
