@@ -29,6 +29,7 @@ LEDGER_FILE = "ledger.sqlite"
 ARCHIVE_DIR = "archive"
 OUT_DIR = "out"
 BACKUP_DIR = "backup"
+MAIL_DIR = "mail"  # editable message templates
 
 
 @dataclass
@@ -51,6 +52,10 @@ class Workspace:
     @property
     def out_dir(self) -> Path:
         return self.root / OUT_DIR
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.root / MAIL_DIR
 
     def ledger(self) -> Ledger:
         return Ledger(self.ledger_path)
@@ -179,6 +184,8 @@ def init_workspace(root: Path | str, example: str = "hanoi-2020", force: bool = 
     files = {SETTINGS_FILE: example_file, settings.units_file: source / settings.units_file}
     for ref in (*settings.catalog_files.values(), *settings.survey_files.values()):
         files[ref] = source / ref
+    for template in sorted((source / MAIL_DIR).glob("*.yaml")):
+        files[f"{MAIL_DIR}/{template.name}"] = template
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     written, backed_up = [], []
     for relative, origin in files.items():
