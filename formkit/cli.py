@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -45,6 +46,21 @@ def print_json(data: object) -> None:
 def print_findings(findings: list[Finding], err: bool = False) -> None:
     for finding in findings:
         click.echo("  " + finding.describe(), err=err)
+
+
+@contextmanager
+def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; silent under --json or when stderr is not a terminal."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(description, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
 def json_option(func: Callable) -> Callable:
@@ -313,6 +329,73 @@ def demo(directory: Path, as_json: bool) -> None:
     click.echo("Các tệp:")
     for name, path in result.outputs.items():
         click.echo(f"  {name:<18} {path}")
+
+
+@main.command()
+@workspace_argument
+@click.option("--unit", "unit_codes", multiple=True, metavar="CODE",
+              help="Chỉ tạo biểu cho đơn vị này (nhắc lại để chọn nhiều đơn vị).")
+@json_option
+@reports_errors
+def forms(directory: Path, unit_codes: tuple[str, ...], as_json: bool) -> None:
+    """Tạo biểu tự đánh giá (.xlsx có bảo vệ và chữ ký) cho từng đơn vị, ghi vào sổ theo dõi.
+
+    Chạy lại an toàn: tệp không đổi thì không ghi lại, sổ theo dõi không bị trùng.
+
+    Ví dụ: formkit forms ./cchc-2020 --unit 005 --unit SNV
+    """
+    from formkit.forms import generate_forms
+
+    workspace = open_workspace(directory)
+    with progress_bar("Tạo biểu tự đánh giá", as_json) as progress:
+        issued = generate_forms(workspace, unit_codes or None, progress)
+    if as_json:
+        print_json([form.to_dict() for form in issued])
+        return
+    changed = sum(1 for form in issued if form.changed)
+    click.echo(f"{len(issued)} biểu tự đánh giá ({changed} tệp mới hoặc thay đổi) trong "
+               f"{workspace.out_dir / 'forms'}")
+    for form in issued:
+        click.echo(f"  {form.unit_code:<8} {form.form_id:<24} {form.path.name}")
+
+
+# ---- formkit send (issue 3) ------------------------------------------------------------------
+@main.command()
+@workspace_argument
+@click.option("--unit", "unit_codes", multiple=True, metavar="CODE",
+              help="Chỉ gửi cho đơn vị này (nhắc lại để chọn nhiều đơn vị).")
+@click.option("--dry-run", is_flag=True,
+              help="Không gửi: ghi mỗi thư thành tệp .eml trong out/mail/ để xem trước.")
+@click.option("--resend", is_flag=True, help="Gửi lại cả cho đơn vị đã nhận biểu mẫu hiện hành.")
+@json_option
+@reports_errors
+def send(directory: Path, unit_codes: tuple[str, ...], dry_run: bool, resend: bool,
+         as_json: bool) -> None:
+    """Gửi thư điện tử kèm biểu tự đánh giá cho từng đơn vị, theo mẫu thư mail/form.yaml.
+
+    Đơn vị đã nhận biểu mẫu hiện hành không bị gửi lại (trừ khi có --resend); thư gửi lỗi được
+    gửi lại ở lần chạy sau. Thoát với mã 1 khi có đơn vị gửi lỗi, chưa có địa chỉ thư hoặc chưa
+    có biểu mẫu.
+
+    Ví dụ: formkit send ./cchc-2020 --dry-run
+    """
+    from formkit.mail import OUTCOME_LABELS, send_forms
+
+    workspace = open_workspace(directory)
+    with progress_bar("Gửi thư", as_json) as progress:
+        report = send_forms(workspace, list(unit_codes) or None, dry_run=dry_run, resend=resend,
+                            progress=progress)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        for entry in report.entries:
+            detail = entry.error or (str(entry.eml_path) if entry.eml_path else entry.message_id)
+            click.echo(f"  {entry.unit:<8} {OUTCOME_LABELS[entry.outcome]:<20} {entry.email:<36} "
+                       f"{detail}")
+        counts = ", ".join(f"{OUTCOME_LABELS[o]} {n}" for o, n in report.counts().items())
+        click.echo(f"{'Chạy thử' if dry_run else 'Gửi thư'}: {counts or 'không có đơn vị nào'}.")
+    sys.exit(EXIT_OK if report.ok else EXIT_REJECTED)
+# ---- end formkit send ------------------------------------------------------------------------
 
 
 if __name__ == "__main__":

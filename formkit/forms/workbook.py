@@ -25,13 +25,15 @@ COVER_SHEET = "Hướng dẫn"
 FONT = "Times New Roman"
 INPUT_FILL, SURVEY_FILL, NA_FILL = "#FFF2CC", "#DDEBF7", "#D9D9D9"
 EVIDENCE_MAX_CHARS, EXPLANATION_MAX_CHARS = 2000, 1000
+COVER_WIDTH = 72  # fits A4 portrait, whatever font the application measures widths in
+CHARS_PER_WIDTH = 1.05  # Times New Roman 11 pt characters per unit of Excel column width
 HEADERS = {  # field -> (header, column width)
-    "code": ("Mã", 7), "text": ("Tiêu chí, tiêu chí thành phần", 46),
-    "guidance": ("Hướng dẫn chấm điểm", 42), "max": ("Điểm tối đa", 8),
-    "survey": ("Trong đó: điểm điều tra XHH", 9), "appraisal": ("Điểm tối đa tự chấm", 9),
+    "code": ("Mã", 7), "text": ("Tiêu chí, tiêu chí thành phần", 44),
+    "guidance": ("Hướng dẫn chấm điểm", 38), "max": ("Điểm tối đa", 9),
+    "survey": ("Trong đó: điểm điều tra XHH", 10), "appraisal": ("Điểm tối đa tự chấm", 10),
     "score": ("Điểm tự đánh giá", 10),
-    "evidence": ("Tài liệu kiểm chứng (số, ngày, trích yếu văn bản)", 40),
-    "explanation": ("Giải trình (bắt buộc khi không có tài liệu kiểm chứng)", 34),
+    "evidence": ("Tài liệu kiểm chứng (số, ngày, trích yếu văn bản)", 34),
+    "explanation": ("Giải trình (bắt buộc khi không có tài liệu kiểm chứng)", 28),
 }
 
 
@@ -73,6 +75,7 @@ def build_template(spec: TemplateSpec) -> bytes:
     book.define_name("FK_FormId", f'="{Placeholder.FORM_ID}"')
     book.define_name("FK_Unit", f'="{Placeholder.UNIT_CODE}"')
     book.define_name("FK_Signature", f'="{Placeholder.SIGNATURE}"')
+    book.formats[0].set_font_name(FONT)  # the Normal style: also what users type elsewhere
     styles = _Styles(book)
     password = spec.settings.form_password
     _write_cover(book.add_worksheet(COVER_SHEET), spec, styles, password)
@@ -158,13 +161,15 @@ def _write_cover(sheet, spec: TemplateSpec, styles: _Styles, password: str) -> N
         (f"Liên hệ: {contact.name}" + (f", điện thoại {contact.phone}" if contact.phone else "")
          + (f", thư điện tử {contact.email}" if contact.email else "") + ".", styles.italic),
     ]
-    sheet.set_column(0, 0, 110)
+    sheet.set_column(0, 0, COVER_WIDTH)
     for row, (text, style) in enumerate(lines):
         sheet.write_string(row, 0, text, style)
-        sheet.set_row(row, _height(text, 100, 15.5 if style is not styles.title else 19))
+        title = style is styles.title  # 14 pt bold: about 0.7 as many characters per line
+        sheet.set_row(row, _height(text, COVER_WIDTH * CHARS_PER_WIDTH * (0.7 if title else 1),
+                                   19 if title else 15.5))
     sheet.set_paper(9)
     sheet.set_portrait()
-    sheet.fit_to_pages(1, 1)
+    sheet.fit_to_pages(1, 0)
     sheet.hide_gridlines(2)
     _protect(sheet, password)
 
@@ -352,6 +357,6 @@ def _row_height(item_row: ItemRow) -> float:
     """Excel does not grow rows for wrapped text in files it did not write: size them here."""
     item = item_row.item
     widths = (HEADERS["text"][1], HEADERS["guidance"][1])
-    lines = max(max(1, math.ceil(len(text) * 1.1 / width))
+    lines = max(max(1, math.ceil(len(text) / (width * CHARS_PER_WIDTH)))
                 for text, width in zip((item.text, item.guidance), widths, strict=True))
     return round(lines * 14.5 + 4, 1)
