@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from formkit.catalog_export import export_catalog_workbook
+from formkit.forms import generate_forms
+from formkit.mail import send_forms
 from formkit.workspace import init_workspace, is_workspace, open_workspace
 
 EXAMPLE = "hanoi-2020"
@@ -38,7 +40,11 @@ def run_demo(root: Path | str) -> DemoResult:
         out = workspace.out_dir / "catalogs" / f"{catalog.id}.xlsx"
         export_catalog_workbook(catalog, out)
         outputs[f"catalog_{unit_type}"] = str(out)
+    forms = generate_forms(workspace)
+    outputs["forms"] = str(workspace.out_dir / "forms")
+    send_forms(workspace, dry_run=True)  # .eml files: a demo never e-mails anyone
+    outputs["mail"] = str(workspace.out_dir / "mail")
     with workspace.ledger() as ledger, ledger.transaction():
-        ledger.log("demo.run", {"outputs": sorted(outputs)})
+        ledger.log("demo.run", {"outputs": sorted(outputs), "forms": len(forms)})
     units = {t: len(workspace.sorted_units(t)) for t in workspace.catalogs}
     return DemoResult(root, created, units, outputs)
