@@ -7,6 +7,7 @@ rejected or invalid, 2 usage or configuration error.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -24,7 +25,8 @@ from formkit.demo import run_demo
 from formkit.errors import FormkitError
 from formkit.findings import Finding
 from formkit.resources import example_names
-from formkit.text import format_number
+from formkit.status import UNIT_STATE_LABELS, StatusReport, Totals, campaign_status, local_time
+from formkit.text import format_number, parse_date
 from formkit.units import UNIT_TYPES
 from formkit.workspace import init_workspace, open_workspace
 
@@ -365,26 +367,31 @@ def forms(directory: Path, unit_codes: tuple[str, ...], as_json: bool) -> None:
 @click.option("--unit", "unit_codes", multiple=True, metavar="CODE",
               help="Chỉ gửi cho đơn vị này (nhắc lại để chọn nhiều đơn vị).")
 @click.option("--dry-run", is_flag=True,
-              help="Không gửi: ghi mỗi thư thành tệp .eml trong out/mail/ để xem trước.")
+              help="Không gửi: ghi mỗi thư thành tệp .eml trong out/mail/ (thư phản hồi: "
+                   "out/mail/feedback/) để xem trước.")
 @click.option("--resend", is_flag=True, help="Gửi lại cả cho đơn vị đã nhận biểu mẫu hiện hành.")
+@click.option("--feedback", is_flag=True,
+              help="Gửi phản hồi thay cho biểu mẫu: mỗi đơn vị có biểu bị trả lại hoặc có cảnh báo "
+                   "nhận tệp phản hồi hiện hành (out/feedback/), theo mẫu thư mail/feedback.yaml.")
 @json_option
 @reports_errors
-def send(directory: Path, unit_codes: tuple[str, ...], dry_run: bool, resend: bool,
+def send(directory: Path, unit_codes: tuple[str, ...], dry_run: bool, resend: bool, feedback: bool,
          as_json: bool) -> None:
     """Gửi thư điện tử kèm biểu tự đánh giá cho từng đơn vị, theo mẫu thư mail/form.yaml.
 
     Đơn vị đã nhận biểu mẫu hiện hành không bị gửi lại (trừ khi có --resend); thư gửi lỗi được
-    gửi lại ở lần chạy sau. Thoát với mã 1 khi có đơn vị gửi lỗi, chưa có địa chỉ thư hoặc chưa
-    có biểu mẫu.
+    gửi lại ở lần chạy sau. Với --feedback, cùng một tệp phản hồi cũng không bị gửi hai lần.
+    Thoát với mã 1 khi có đơn vị gửi lỗi, chưa có địa chỉ thư hoặc chưa có biểu mẫu.
 
     Ví dụ: formkit send ./cchc-2020 --dry-run
     """
     from formkit.mail import OUTCOME_LABELS, send_forms
+    from formkit.mail.feedback import send_feedback
 
     workspace = open_workspace(directory)
     with progress_bar("Gửi thư", as_json) as progress:
-        report = send_forms(workspace, list(unit_codes) or None, dry_run=dry_run, resend=resend,
-                            progress=progress)
+        report = (send_feedback if feedback else send_forms)(
+            workspace, list(unit_codes) or None, dry_run=dry_run, resend=resend, progress=progress)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -393,9 +400,167 @@ def send(directory: Path, unit_codes: tuple[str, ...], dry_run: bool, resend: bo
             click.echo(f"  {entry.unit:<8} {OUTCOME_LABELS[entry.outcome]:<20} {entry.email:<36} "
                        f"{detail}")
         counts = ", ".join(f"{OUTCOME_LABELS[o]} {n}" for o, n in report.counts().items())
-        click.echo(f"{'Chạy thử' if dry_run else 'Gửi thư'}: {counts or 'không có đơn vị nào'}.")
+        done = "Chạy thử" if dry_run else "Gửi phản hồi" if feedback else "Gửi thư"
+        click.echo(f"{done}: {counts or 'không có đơn vị nào'}.")
     sys.exit(EXIT_OK if report.ok else EXIT_REJECTED)
 # ---- end formkit send ------------------------------------------------------------------------
+
+
+STATUS_LABELS = {"accepted": "nhận", "accepted-with-warnings": "nhận, có cảnh báo",
+                 "rejected": "trả lại", "duplicate": "đã nhận trước đó"}
+
+
+@main.command()
+@workspace_argument
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Số tiến trình đọc tệp song song.")
+@json_option
+@reports_errors
+def collect(directory: Path, inputs: tuple[Path, ...], jobs: int, as_json: bool) -> None:
+    """Nhận biểu đơn vị gửi về: tệp, thư mục, thư .eml; lưu trữ, nhận dạng, kiểm tra, ghi sổ.
+
+    Mọi tệp được lưu vào archive/ trước khi đọc; tệp đã nhận được báo là trùng và không xử lý lại.
+    Thoát với mã 1 khi có tệp bị trả lại.
+
+    Ví dụ: formkit collect ./cchc-2020 ~/Downloads/bao-cao-don-vi --jobs 2
+    """
+    from formkit.intake.collect import collect as collect_returns
+
+    workspace = open_workspace(directory)
+    with progress_bar("Đọc biểu đơn vị gửi về", as_json) as progress:
+        report = collect_returns(workspace, list(inputs), jobs, progress)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        for result in report.results:
+            unit = f" [{result.unit}]" if result.unit else ""
+            click.echo(f"{STATUS_LABELS.get(result.status, result.status):<18} {result.name}{unit}")
+            for finding in result.findings:
+                click.echo("    " + finding.describe())
+        print_findings(report.problems)
+        counts = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in report.counts().items())
+        click.echo(f"Tổng cộng {len(report.results)} tệp: {counts or 'không có tệp nào'}.")
+    sys.exit(EXIT_REJECTED if report.rejected else EXIT_OK)
+
+
+@main.command()
+@workspace_argument
+@click.option("--unit", "unit_codes", multiple=True, metavar="CODE", help="Chỉ đơn vị này.")
+@json_option
+@reports_errors
+def scores(directory: Path, unit_codes: tuple[str, ...], as_json: bool) -> None:
+    """Điểm tự đánh giá hiện hành của từng đơn vị, kèm nguồn (tệp lưu trữ, trang tính, ô).
+
+    Ví dụ: formkit scores ./cchc-2020 --unit 005 --json
+    """
+    from formkit.intake.current import current_returns
+
+    workspace = open_workspace(directory)
+    returns = current_returns(workspace, list(unit_codes) or None)
+    if as_json:
+        print_json([r.to_dict() for r in returns])
+        return
+    for current in returns:
+        unit = workspace.unit(current.unit)
+        click.echo(f"{unit.code} {unit.short_name}: tổng {format_number(current.total)} điểm "
+                   f"({current.original_name} → {current.archive_path})")
+        for score in current.scores:
+            click.echo(f"  {score.leaf:<8} {format_number(score.score):>6}  {score.sheet}!{score.cell}")
+
+
+# ---- formkit status (issue 4) ----------------------------------------------------------------
+def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"'{value}' không phải ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd.") from exc
+
+
+@main.command()
+@workspace_argument
+@click.option("--reminders", is_flag=True,
+              help="Soạn thư nhắc các đơn vị chưa có biểu hợp lệ (kèm lại biểu mẫu, theo mẫu thư "
+                   "mail/reminder.yaml), ghi thành tệp .eml trong out/mail/reminders/.")
+@click.option("--send", "send_now", is_flag=True,
+              help="Cùng --reminders: gửi thư nhắc qua máy chủ thư và ghi vào sổ theo dõi.")
+@click.option("--today", callback=_parse_today, metavar="NGÀY",
+              help="Tính số ngày đến hạn theo ngày này (dd/mm/yyyy), mặc định là hôm nay.")
+@json_option
+@reports_errors
+def status(directory: Path, reminders: bool, send_now: bool, today: dt.date | None,
+           as_json: bool) -> None:
+    """Tình hình đợt đánh giá theo từng đơn vị: đã phát hành, đã gửi, đã nhận, còn thiếu, hạn.
+
+    Mỗi đơn vị: biểu mẫu đã phát hành, lần gửi thư gần nhất, số tệp nhận / có cảnh báo / trả lại,
+    tình trạng hiện tại và số ngày còn lại (hoặc đã quá) so với hạn gửi biểu; cộng theo loại đơn
+    vị. Lệnh chỉ để xem nên thoát với mã 0 (mã 2 khi cấu hình có lỗi).
+
+    Ví dụ: formkit status ./cchc-2020 --reminders
+    """
+    from formkit.mail.reminders import send_reminders
+
+    if send_now and not reminders:
+        raise click.UsageError("--send chỉ dùng cùng --reminders.")
+    workspace = open_workspace(directory)
+    report = campaign_status(workspace, today)
+    sent = None
+    if reminders:
+        with progress_bar("Thư nhắc", as_json) as progress:
+            sent = send_reminders(workspace, report, send=send_now, progress=progress)
+    if as_json:
+        print_json({**report.to_dict(), "reminders": sent.to_dict() if sent else None})
+        return
+    for line in render_status(report):
+        click.echo(line)
+    if sent is not None:
+        from formkit.mail import OUTCOME_LABELS
+
+        click.echo("Thư nhắc:")
+        for entry in sent.entries:
+            detail = entry.error or (str(entry.eml_path) if entry.eml_path else entry.message_id)
+            click.echo(f"  {entry.unit:<8} {OUTCOME_LABELS[entry.outcome]:<20} {entry.email:<36} "
+                       f"{detail}")
+        counts = ", ".join(f"{OUTCOME_LABELS[o]} {n}" for o, n in sent.counts().items())
+        click.echo(f"  {counts or 'không có đơn vị nào cần nhắc'}.")
+
+
+def render_status(report: StatusReport) -> list[str]:
+    days = report.days_to_deadline
+    when = (f"còn {days} ngày" if days > 0 else "hôm nay là hạn cuối" if days == 0
+            else f"đã quá {-days} ngày")
+    lines = [f"Hạn gửi biểu tự đánh giá: {report.deadline:%d/%m/%Y} ({when})."]
+    totals = report.totals()
+    for unit_type, label in UNIT_TYPES.items():
+        units = report.of_type(unit_type)
+        if not units:
+            continue
+        lines += ["", f"{label} ({len(units)})",
+                  f"  {'Mã':<7} {'Đơn vị':<30} {'Biểu':<5} {'Gửi biểu':<16} {'Nhận':>4} {'CB':>3} "
+                  f"{'TL':>3}  Tình trạng"]
+        for unit in units:
+            counts = unit.counts()
+            name = unit.unit.short_name if len(unit.unit.short_name) <= 30 else (
+                unit.unit.short_name[:29] + "…")
+            lines.append(f"  {unit.unit.code:<7} {name:<30} {'có' if unit.form_id else '-':<5} "
+                         f"{local_time(unit.sent_at) or '-':<16} {counts['accepted']:>4} "
+                         f"{counts['accepted-with-warnings']:>3} {counts['rejected']:>3}  "
+                         f"{UNIT_STATE_LABELS[unit.state]}")
+        lines.append("  " + _totals_line(totals[unit_type]))
+    lines += ["", "Toàn bộ: " + _totals_line(totals["all"])]
+    if report.unattributed:
+        lines.append(f"{len(report.unattributed)} tệp chưa rõ của đơn vị nào: xem báo cáo tiếp nhận "
+                     "(out/intake/).")
+    return lines
+
+
+def _totals_line(totals: Totals) -> str:
+    states = ", ".join(f"{UNIT_STATE_LABELS[s].lower()} {n}" for s, n in totals.states.items() if n)
+    return (f"{totals.units} đơn vị, đã phát hành {totals.issued}, đã gửi thư {totals.sent}; "
+            f"{states}; còn thiếu {totals.missing}.")
+# ---- end formkit status ----------------------------------------------------------------------
 
 
 if __name__ == "__main__":

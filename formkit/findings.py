@@ -76,7 +76,7 @@ def _vietnamese_number(value: Decimal) -> str:
     return format(value.normalize(), "f").replace(".", ",")
 
 
-E, W = Severity.ERROR, Severity.WARNING
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 
 
 class Code(Enum):
@@ -179,6 +179,96 @@ class Code(Enum):
     NO_EMAIL = ("units.no_email", W, "Unit without e-mail",
                 "Đơn vị '{code}' chưa có địa chỉ thư điện tử; không gửi thư cho đơn vị này được.")
 
+    # Returned files: opening them safely (intake)
+    FILE_EMPTY = ("file.empty", E, "Empty file", "Tệp rỗng (0 byte). Gửi lại tệp biểu mẫu đã điền.")
+    NOT_SPREADSHEET = ("file.not_spreadsheet", E, "Not a spreadsheet",
+                       "Tệp không phải sổ tính Excel mà là {what}. Gửi lại đúng tệp biểu mẫu "
+                       "(.xlsx) đã điền.")
+    CORRUPT = ("file.corrupt", E, "Corrupt or truncated file",
+               "Tệp bị hỏng hoặc không trọn vẹn ({detail}). Mở lại bằng Excel, lưu thành .xlsx và "
+               "gửi lại.")
+    ENCRYPTED = ("file.encrypted", E, "Password-encrypted workbook",
+                 "Tệp được đặt mật khẩu mở nên không đọc được. Mở tệp, bỏ mật khẩu (Tệp > Thông tin "
+                 "> Bảo vệ sổ làm việc > Mã hóa bằng mật khẩu, xóa mật khẩu), lưu và gửi lại.")
+    LEGACY_XLS = ("file.legacy_xls", E, "Legacy .xls workbook",
+                  "Tệp ở định dạng Excel 97-2003 (.xls). Mở đúng tệp biểu mẫu đã nhận, chọn Lưu "
+                  "thành > Sổ làm việc Excel (.xlsx) và gửi lại tệp .xlsx.")
+    ODS = ("file.ods", E, "OpenDocument spreadsheet",
+           "Tệp ở định dạng OpenDocument (.ods). Trong LibreOffice chọn Tệp > Lưu thành, kiểu "
+           "\"Excel 2007-365 (.xlsx)\", bấm \"Dùng định dạng Excel\" và gửi lại tệp .xlsx.")
+    TOO_LARGE = ("file.too_large", E, "File too large or too compressed",
+                 "Tệp quá lớn hoặc có dấu hiệu bất thường ({detail}) nên không được mở. Gửi lại "
+                 "đúng tệp biểu mẫu đã điền.")
+    UNSAFE_XML = ("file.unsafe_xml", E, "Unsafe XML",
+                  "Tệp chứa cấu trúc XML không an toàn ({detail}) nên không được đọc. Gửi lại "
+                  "đúng tệp biểu mẫu đã điền.")
+    MACROS = ("file.macros", I, "Workbook with macros",
+              "Tệp có chứa macro; formkit không bao giờ chạy macro, chỉ đọc giá trị các ô.")
+    DUPLICATE_FILE = ("file.duplicate", I, "File already received",
+                      "Tệp này đã được nhận trước đây ({first}); không xử lý lại.")
+    # Returned files: identity and structure
+    NO_IDENTITY = ("form.no_identity", E, "Not a formkit form",
+                   "Không tìm thấy thông tin nhận dạng của biểu mẫu. Có thể đơn vị đã chép dữ liệu "
+                   "sang sổ tính khác: hãy điền và gửi lại đúng tệp biểu mẫu đã nhận.")
+    BAD_SIGNATURE = ("form.bad_signature", E, "Identity signature does not verify",
+                     "Thông tin nhận dạng của biểu mẫu không khớp chữ ký ({detail}). Dùng đúng tệp "
+                     "biểu mẫu Sở Nội vụ đã gửi, không sửa trang tính ẩn.")
+    WRONG_CAMPAIGN = ("form.wrong_campaign", E, "Form of another campaign",
+                      "Biểu mẫu thuộc đợt '{campaign}' năm {year}, không phải đợt này. Dùng biểu mẫu "
+                      "của đợt đánh giá năm {expected_year}.")
+    UNKNOWN_FORM_UNIT = ("form.unknown_unit", E, "Form for an unknown unit",
+                         "Biểu mẫu dành cho đơn vị mã '{unit}' không có trong danh sách đơn vị.")
+    CATALOG_CHANGED = ("form.catalog_changed", E, "Form of an older catalogue",
+                       "Biểu mẫu được lập theo bộ tiêu chí cũ (mã {old}); bộ tiêu chí hiện hành là "
+                       "{new}. Điền lại trên biểu mẫu mới.")
+    SENDER_MISMATCH = ("form.sender_mismatch", W, "Sent from another address",
+                       "Thư gửi từ {sender}, không phải địa chỉ của đơn vị ({expected}).")
+    SHEET_MISSING = ("form.sheet_missing", E, "Scoring sheet missing",
+                     "Không tìm thấy trang tính '{sheet}'. Không đổi tên hay xóa trang tính; điền "
+                     "lại trên tệp biểu mẫu gốc.")
+    ROWS_MOVED = ("form.rows_moved", E, "Rows inserted, deleted or moved",
+                  "Tiêu chí {code} phải ở dòng {expected} nhưng {found}. Có thể đã chèn, xóa hoặc di "
+                  "chuyển hàng; điền lại trên tệp biểu mẫu gốc.")
+    LOCKED_CHANGED = ("form.locked_changed", E, "Locked content changed",
+                      "Nội dung cố định của tiêu chí {code} ({what}) đã bị sửa: '{found}' thay vì "
+                      "'{expected}'. Không sửa các ô khóa; điền lại trên tệp biểu mẫu gốc.")
+    PROTECTION_REMOVED = ("form.unprotected", W, "Sheet protection removed",
+                          "Bảo vệ trang tính '{sheet}' đã bị gỡ. Số liệu vẫn được kiểm tra đầy đủ.")
+    # Returned files: cell values
+    SCORE_MISSING = ("score.missing", E, "Score missing",
+                     "Chưa chấm điểm tiêu chí {code}. Nhập điểm từ 0 đến {maximum}.")
+    SCORE_NOT_NUMBER = ("score.not_a_number", E, "Score is not a number",
+                        "Điểm của tiêu chí {code} là '{value}', không phải số. Nhập điểm từ 0 đến "
+                        "{maximum}.")
+    SCORE_AS_TEXT = ("score.number_as_text", W, "Score typed as text",
+                     "Điểm của tiêu chí {code} được nhập dạng chữ ('{value}'); formkit đọc là {number}.")
+    SCORE_OUT_OF_RANGE = ("score.out_of_range", E, "Score outside 0..max",
+                          "Điểm {value} của tiêu chí {code} nằm ngoài khoảng 0 đến {maximum}.")
+    SCORE_OFF_STEP = ("score.off_step", E, "Score off the step",
+                      "Điểm {value} của tiêu chí {code} không là bội số của {step}. Làm tròn theo "
+                      "bước điểm {step}.")
+    FORMULA_IN_INPUT = ("cell.formula", E, "Formula in an input cell",
+                        "Ô nhập liệu của tiêu chí {code} chứa công thức ({formula}). Nhập trực tiếp "
+                        "giá trị, không dùng công thức.")
+    NO_JUSTIFICATION = ("score.no_justification", E, "Score without evidence or explanation",
+                        "Tiêu chí {code} được chấm {value} điểm nhưng không có tài liệu kiểm chứng "
+                        "và không có giải trình. Bổ sung một trong hai.")
+    TEXT_TOO_LONG = ("text.too_long", E, "Text too long",
+                     "Nội dung ô của tiêu chí {code} dài {length} ký tự, vượt giới hạn {limit}. "
+                     "Rút gọn nội dung.")
+    LEGACY_TEXT = ("text.legacy_encoding", I, "Legacy Vietnamese encoding repaired",
+                   "Văn bản ở ô này gõ bằng bảng mã cũ {encoding} (phông {font}); formkit đã chuyển "
+                   "sang Unicode. Nên dùng phông Unicode (Times New Roman) và bộ gõ Unicode.")
+    FORMULA_LIKE_TEXT = ("text.formula_like", I, "Text that looks like a formula",
+                         "Văn bản bắt đầu bằng '{char}'; formkit thêm dấu ' phía trước trong các tệp "
+                         "xuất ra để không bị hiểu là công thức.")
+    INTERNAL_ERROR = ("intake.internal_error", E, "formkit failed on this file",
+                      "formkit gặp lỗi nội bộ khi đọc tệp ({detail}). Tệp đã được lưu trữ; báo cho "
+                      "người quản trị formkit, không cần đơn vị gửi lại.")
+    CACHED_TOTAL = ("total.cached_mismatch", W, "Stored total differs",
+                    "Ô tổng của mục {code} ghi {cached} nhưng tổng tính lại từ các ô nhập là "
+                    "{computed}; formkit dùng số tính lại.")
+
     def __init__(self, code: str, severity: Severity, title: str, template: str) -> None:
         self.code = code
         self.severity = severity
@@ -190,6 +280,7 @@ class Code(Enum):
                  **params: object) -> Finding:
         """Build a finding of this code; params fill the message template."""
         shown = {key: _vietnamese_number(value) if isinstance(value, Decimal) else value
-                 for key, value in params.items()}
+                 for key, value in {"file": file, "line": line, "item": item, "sheet": sheet,
+                                    "cell": cell, **params}.items()}
         return Finding(self.code, self.severity, self.template.format(**shown),
                        file=file, line=line, sheet=sheet, cell=cell, item=item)

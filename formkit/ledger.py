@@ -107,6 +107,26 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """),
+    Migration(2, "receipts: every input occurrence of a received file", """
+CREATE TABLE receipts (
+    id INTEGER PRIMARY KEY,
+    received_file_id INTEGER NOT NULL REFERENCES received_files(id),
+    source TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sender TEXT,
+    sent_at TEXT,
+    message_id TEXT,
+    duplicate INTEGER NOT NULL DEFAULT 0,
+    at TEXT NOT NULL,
+    UNIQUE (source, received_file_id)
+);
+ALTER TABLE received_files ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE received_files ADD COLUMN sent_at TEXT;
+ALTER TABLE received_files ADD COLUMN processed_at TEXT;
+CREATE INDEX findings_by_file ON findings (received_file_id);
+CREATE INDEX scores_by_unit ON scores (unit_code);
+CREATE INDEX received_by_unit ON received_files (unit_code, status);
+"""),
 )
 
 

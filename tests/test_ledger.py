@@ -39,14 +39,14 @@ def test_pending_migrations_are_applied_in_order_on_an_old_ledger(tmp_path):
              Migration(MIGRATIONS[-1].version + 1, "add a column",
                        "ALTER TABLE units ADD COLUMN district_group TEXT;"),
              Migration(MIGRATIONS[-1].version + 2, "add an index",
-                       "CREATE INDEX scores_by_unit ON scores (unit_code);"))
+                       "CREATE INDEX scores_by_sheet ON scores (sheet);"))
     with Ledger(path, later) as ledger:
         assert schema_version(ledger.conn) == MIGRATIONS[-1].version + 2
         columns = {r[1] for r in ledger.conn.execute("PRAGMA table_info(units)")}
         assert "district_group" in columns
         indexes = {r[0] for r in ledger.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert "scores_by_unit" in indexes
+        assert "scores_by_sheet" in indexes
 
 
 def test_a_failing_migration_leaves_the_ledger_as_it_was(tmp_path):

@@ -1,0 +1,1 @@
+"""Reading returned files: open safely, identify, verify, validate, record."""
