@@ -328,6 +328,10 @@ def demo(directory: Path, as_json: bool) -> None:
     click.echo(f"{action} không gian làm việc mẫu {result.root}")
     for unit_type, count in result.units.items():
         click.echo(f"  {UNIT_TYPES[unit_type]}: {count} đơn vị")
+    returned = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in result.returns.items()
+                         if s != "files")
+    click.echo(f"Biểu đơn vị gửi về (mô phỏng): {result.returns.get('files', 0)} tệp: {returned}")
+    click.echo(f"Đơn vị chưa có biểu hợp lệ: {', '.join(result.missing) or 'không có'}")
     click.echo("Các tệp:")
     for name, path in result.outputs.items():
         click.echo(f"  {name:<18} {path}")
@@ -441,6 +445,11 @@ def collect(directory: Path, inputs: tuple[Path, ...], jobs: int, as_json: bool)
         print_findings(report.problems)
         counts = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in report.counts().items())
         click.echo(f"Tổng cộng {len(report.results)} tệp: {counts or 'không có tệp nào'}.")
+        if report.report_path:
+            click.echo(f"Báo cáo tiếp nhận: {report.report_path}")
+        if report.feedback_paths:
+            click.echo(f"Phản hồi cho {len(report.feedback_paths)} đơn vị trong "
+                       f"{report.feedback_paths[0].parent} (gửi bằng: formkit send --feedback)")
     sys.exit(EXIT_REJECTED if report.rejected else EXIT_OK)
 
 

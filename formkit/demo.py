@@ -9,12 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import random
+from decimal import Decimal
+
 from formkit.catalog_export import export_catalog_workbook
-from formkit.forms import generate_forms
+from formkit.fileio import atomic_write_bytes
+from formkit.forms import FormFactory, generate_forms
+from formkit.intake.collect import collect
 from formkit.mail import send_forms
-from formkit.workspace import init_workspace, is_workspace, open_workspace
+from formkit.simulate import Entry, fill_form, simulated_entries
+from formkit.status import campaign_status
+from formkit.workspace import Workspace, init_workspace, is_workspace, open_workspace
 
 EXAMPLE = "hanoi-2020"
+RETURNS_DIR = "demo-returns"  # what the units "sent back", as files in a folder
+NOT_RETURNED = ("BDT", "282")  # units that miss the deadline in the demo
 
 
 @dataclass
@@ -23,10 +32,12 @@ class DemoResult:
     created: bool
     units: dict[str, int]
     outputs: dict[str, str] = field(default_factory=dict)
+    returns: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"workspace": str(self.root), "created": self.created, "units": self.units,
-                "outputs": self.outputs}
+                "outputs": self.outputs, "returns": self.returns, "missing": self.missing}
 
 
 def run_demo(root: Path | str) -> DemoResult:
@@ -44,7 +55,47 @@ def run_demo(root: Path | str) -> DemoResult:
     outputs["forms"] = str(workspace.out_dir / "forms")
     send_forms(workspace, dry_run=True)  # .eml files: a demo never e-mails anyone
     outputs["mail"] = str(workspace.out_dir / "mail")
+    returns = simulate_returns(workspace)
+    outputs["returns"] = str(returns)
+    report = collect(workspace, [returns])
+    outputs["intake_report"] = str(report.report_path)
+    outputs["feedback"] = str(workspace.out_dir / "feedback")
+    status = campaign_status(workspace)
     with workspace.ledger() as ledger, ledger.transaction():
         ledger.log("demo.run", {"outputs": sorted(outputs), "forms": len(forms)})
     units = {t: len(workspace.sorted_units(t)) for t in workspace.catalogs}
-    return DemoResult(root, created, units, outputs)
+    result = DemoResult(root, created, units, outputs)
+    result.returns = {"files": len(report.results), **report.counts()}
+    result.missing = [u.unit.code for u in status.units if u.missing]
+    return result
+
+
+def simulate_returns(workspace: Workspace) -> Path:
+    """Every unit's filled form, as units send them: most fine, a few faulty, two missing."""
+    folder = workspace.root / RETURNS_DIR
+    factory = FormFactory(workspace)
+    for unit in workspace.sorted_units():
+        if unit.code in NOT_RETURNED:
+            continue
+        identity, data = factory.workbook(unit)
+        catalog = workspace.catalogs[unit.unit_type]
+        entries = simulated_entries(identity, catalog, random.Random(unit.code))
+        name = f"{unit.short_name} - tự đánh giá.xlsx"
+        fault = FAULTS.get(unit.code)
+        if fault == "pdf":
+            atomic_write_bytes(folder / f"{unit.short_name} - công văn.pdf", DEMO_PDF)
+            continue
+        if fault:
+            first = identity.inputs[0]
+            entries[first] = Entry(**{**entries[first].__dict__, **fault})
+        atomic_write_bytes(folder / name, fill_form(data, identity, catalog, entries))
+    return folder
+
+
+FAULTS: dict[str, dict | str] = {
+    "006": {"score": Decimal(99)},  # above the maximum
+    "SGTVT": {"evidence": "", "explanation": ""},  # a score without evidence or explanation
+    "SYT": {"score": "0,5"},  # a number typed as text: read, with a warning
+    "275": "pdf",  # the cover letter instead of the workbook
+}
+DEMO_PDF = b"%PDF-1.4\n% Cong van gui kem bieu tu danh gia\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
