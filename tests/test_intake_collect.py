@@ -312,3 +312,39 @@ def test_a_return_resaved_by_libreoffice_is_accepted_with_exact_values(ws, tmp_p
     [current] = current_returns(ws, ["SNV"])
     assert {s.leaf: s.score for s in current.scores} == {
         code: Decimal(str(e.score)) for code, e in entries.items()}
+
+
+def _form_from_variant(prepared: Path, tmp_path: Path, unit_code: str, edit) -> bytes:
+    """A form issued by a variant of the workspace (same secret), filled by the unit."""
+    variant = tmp_path / "variant"
+    shutil.copytree(prepared, variant)
+    edit(variant)
+    ws = open_workspace(variant)
+    return filled(ws, unit_code)
+
+
+def _replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("case, unit_code, edit, code", [
+    ("another campaign", "005",
+     lambda root: _replace_in(root / "campaign.yaml", "id: hanoi-cchc-2020", "id: hanoi-cchc-2021"),
+     "form.wrong_campaign"),
+    ("a unit unknown here", "999",
+     lambda root: _replace_in(root / "units" / "hanoi.yaml", 'code: "282"', 'code: "999"'),
+     "form.unknown_unit"),
+    ("an older catalogue", "005",
+     lambda root: _replace_in(root / "catalogs" / "hanoi-district-2020.yaml",
+                              "text: Công tác chỉ đạo, điều hành cải cách hành chính",
+                              "text: Công tác chỉ đạo và điều hành cải cách hành chính"),
+     "form.catalog_changed"),
+], ids=["campaign", "unit", "catalogue"])
+def test_forms_that_verify_but_do_not_belong_here_are_rejected(prepared, ws, tmp_path, case,
+                                                                unit_code, edit, code):
+    data = _form_from_variant(prepared, tmp_path, unit_code, edit)
+    (tmp_path / "x.xlsx").write_bytes(data)
+    report = collect(ws, [tmp_path / "x.xlsx"])
+    assert outcome(report, "x.xlsx") == ("rejected", [code])
