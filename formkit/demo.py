@@ -6,11 +6,10 @@ or recorded in it is lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import random
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from formkit.catalog_export import export_catalog_workbook
 from formkit.fileio import atomic_write_bytes

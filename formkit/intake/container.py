@@ -46,7 +46,7 @@ CONTENT_KINDS = (
 NAME_KINDS = (("xl/workbook.xml", "xlsx"), ("xl/workbook.bin", "xlsb"), ("word/document.xml", "docx"),
               ("ppt/presentation.xml", "pptx"))
 OFFICE_DOCUMENT = "/officeDocument"
-UTF16_STARTS = {b"\xff\xfe": "utf-16", b"\xfe\xff": "utf-16", b"<\x00": "utf-16-le", b"\x00<": "utf-16-be"}
+DIRECTORY_BYTES_PER_ENTRY = 1024  # central-directory room per allowed entry (46 bytes + the name)
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,8 @@ def sniff(data: bytes) -> str:
     if not data:
         return "empty"
     if data.startswith(ZIP_MAGICS):
+        if _directory_size(data) > DEFAULT_LIMITS.max_entries * DIRECTORY_BYTES_PER_ENTRY:
+            return "zip"  # not worth parsing: open_package refuses it as too large
         archive = _open_zip(data)
         return "corrupt" if archive is None else _zip_kind(data, archive)
     if data.startswith(OLE_MAGIC):
@@ -234,6 +236,10 @@ def open_package(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS
         return None, [Code.TOO_LARGE(file=name, detail=detail)]
     if not data.startswith(ZIP_MAGICS):
         return None, [_refusal(sniff(data), name)]
+    directory = _directory_size(data)
+    if directory > limits.max_entries * DIRECTORY_BYTES_PER_ENTRY:
+        detail = f"danh mục tệp nén {_size(directory)}, quá nhiều phần"
+        return None, [Code.TOO_LARGE(file=name, detail=detail)]
     archive = _open_zip(data)
     if archive is None:
         return None, [Code.CORRUPT(file=name, detail="tệp nén bị cắt cụt hoặc hỏng")]
@@ -263,6 +269,20 @@ def _refusal(kind: str, name: str) -> Finding:
     if kind == "corrupt":
         return Code.CORRUPT(file=name, detail="tệp nén bị cắt cụt hoặc hỏng")
     return Code.NOT_SPREADSHEET(file=name, what=NOT_SPREADSHEET.get(kind, NOT_SPREADSHEET["unknown"]))
+
+
+def _directory_size(data: bytes) -> int:
+    """The central directory's size as the end record declares it (zip64 too), read before
+    zipfile builds an object per entry: a small file can announce a million empty entries."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end == -1:
+        return 0
+    size = int.from_bytes(data[end + 12:end + 16], "little")
+    locator = end - 20
+    if size == 0xFFFFFFFF and data[locator:locator + 4] == b"PK\x06\x07":
+        record = int.from_bytes(data[locator + 8:locator + 16], "little")
+        size = int.from_bytes(data[record + 40:record + 48], "little")
+    return size
 
 
 def _check_limits(archive: zipfile.ZipFile, limits: Limits) -> str | None:
@@ -392,13 +412,19 @@ def refuse_dtd(data: bytes, part: str, name: str) -> None:
 
 
 def has_dtd(data: bytes) -> bool:
-    """Whether a DOCTYPE (or any other <! declaration) comes before the root element."""
-    encoding = UTF16_STARTS.get(data[:2])
-    if encoding:
+    """Whether a DOCTYPE (or any other <! declaration) comes before the root element.
+
+    The parser also reads UTF-16 without a byte order mark (a NUL among the first bytes), so the
+    check decodes that too; text that will not decode is refused rather than guessed at.
+    """
+    head = data[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else (
+            "utf-16-be" if head[:1] == b"\x00" else "utf-16-le")
         try:
             data = data.decode(encoding).encode("utf-8")
         except UnicodeDecodeError:
-            return False  # not UTF-16 after all: the parser will refuse it
+            return True
     pos = root_position(data)
     return pos != -1 and data.startswith(b"<!", pos)
 

@@ -11,15 +11,15 @@ and rewritten in the plain form first, so both roads end in the same cell builde
 
 from __future__ import annotations
 
-import gc
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from math import isfinite
 from typing import NamedTuple
 from xml.etree.ElementTree import Element, ParseError, fromstring
+
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from formkit.findings import Code, Finding
 from formkit.intake.container import (
@@ -34,26 +34,30 @@ from formkit.intake.container import (
 )
 
 _TRUE = ("1", "true")
+MAX_COLUMN = 16384  # XFD
 UNKNOWN_FORMULA = "?"  # a cell marked as a formula whose text the file does not hold
-# One cell as written by Excel, LibreOffice, WPS, xlsxwriter and openpyxl; row tags; and "(<)" for
-# any other markup, which sends the part to the tree parser. Groups: ref, s, t, f, v, inline, other.
-# Possessive quantifiers (Python 3.11) keep the scan from backtracking: a quarter faster.
+# One cell holding a value or formula as Excel, LibreOffice, WPS, xlsxwriter and openpyxl write it,
+# after any row tags and empty cells; "(<)" catches any other markup, which sends the part to the
+# tree parser. Groups: ref, s, t, f, v, inline, other. Possessive quantifiers (Python 3.11) keep
+# the scan from backtracking.
 _CELLS = re.compile(
-    r'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]++)")?+(?: t="([a-zA-Z]++)")?+'
-    r'(?: (?![st]=)[\w:.-]++="[^"]*+")*+'
-    r'(?:/>|>(<f(?:/>|>[^<]*+</f>| [^>]*+>(?:[^<]*+</f>)?+))?+'
-    r'(?:<v>([^<]*+)</v>|<v/>|<is><t(?: xml:space="preserve")?>([^<]*+)</t></is>)?+</c>)'
-    r'|</?row(?: [^>]*+)?>|(<)')
-_STRINGS = re.compile(r'<si><t(?: xml:space="preserve")?(?:>([^<]*+)</t>|/>)</si>|(<)')
+    r'(?:</?row(?: [^>]*+)?>|<c r="[A-Z]{1,3}[0-9]{1,7}"(?: [\w:.-]++="[^"]*+")*+/>)*+'
+    r'(?:<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]++)")?+(?: t="([a-zA-Z]++)")?+'
+    r'(?: (?![st]=)[\w:.-]++="[^"]*+")*+>(<f(?:/>|>[^<]*+</f>| [^>]*+>(?:[^<]*+</f>)?+))?+'
+    r'(?:<v>([^<]*+)</v>|<v/>|<is><t(?: xml:space="preserve")?>([^<]*+)</t></is>)?+</c>|(<)|\Z)')
+# A plain shared string; a part made only of these has exactly four "<" per string.
+_STRINGS = re.compile(r'<si><t(?: xml:space="preserve")?>([^<]*+)</t></si>')
 _FONT = re.compile(r"<font\b[^>]*?(?:/>|>(.*?)</font>)", re.DOTALL)
 _FONT_NAME = re.compile(r'<name val="([^"]*)"\s*/>')
 _XF = re.compile(r"<xf\b([^>]*)>")
 _FONT_ID = re.compile(r'\sfontId="([0-9]+)"')
 _REF = re.compile(r"[A-Z]{1,3}[0-9]{1,7}")
 _ATTRIBUTE = re.compile(r'([\w:]+)="([^"]*)"')
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}  # &amp; last
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")  # OOXML's escape for control characters: _x000D_
 _UTF8 = re.compile(rb"""encoding\s*=\s*["']utf-?8["']""", re.IGNORECASE)
-_PROTECTED = re.compile(rb"""\ssheet\s*=\s*["'](?:1|true)["']""")
+_PROTECTION = re.compile(rb"""<sheetProtection((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/?>""")
+_ATTRIBUTES = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 class Cell(NamedTuple):
@@ -95,26 +99,12 @@ def read_workbook(data: bytes, name: str, sheets: Iterable[str] | None = None,
     if package is None:
         return None, findings
     try:
-        with _gc_paused():
-            return _Reader(package, findings).workbook(sheets), findings
+        return _Reader(package, findings).workbook(sheets), findings
     except PackageError as exc:
         findings.append(exc.finding)
         return None, findings
     finally:
         package.close()
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Thousands of new cell tuples would run the cycle collector again and again (Mercurial's
-    util.nogc does the same); nothing built here forms a cycle, so memory is freed as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Unusual(Exception):
@@ -189,14 +179,24 @@ class _Reader:
     def _cells(self, region: str, sheet: str, findings: list[Finding]) -> tuple[dict[str, Cell], str]:
         """The hot loop: numbers and shared strings inline, everything rarer in helpers."""
         cells: dict[str, Cell] = {}
-        strings, new, shared, fonts = self.strings, tuple.__new__, {}, None
+        strings, new, shared, fonts, limit = self.strings, tuple.__new__, {}, None, self.max_chars
         for ref, s, t, f, v, inline, other in _CELLS.findall(region):
             if not (v or f or inline):
                 if other:
                     raise _Unusual
                 continue
             formula = _formula(f, ref, shared) if f else None
-            if not t or t == "n":
+            if t == "s" or t == "str" or t == "inlineStr":
+                try:
+                    text = self._inline(t, v, inline) if t != "s" else strings[_index(v)]
+                except (ValueError, IndexError):
+                    text = _bad(findings, self.name, sheet, ref, "tham chiếu chuỗi không tồn tại")
+                if text is not None and len(text) > limit:
+                    text = self._truncate(text, findings, sheet, ref)
+                if fonts is None:
+                    fonts = self._style_fonts()
+                cell = new(Cell, (text, None, formula, None, fonts.get(s or "0")))
+            elif not t or t == "n":
                 try:
                     value = float(v) if v else None
                     if value is not None and not isfinite(value):
@@ -204,16 +204,6 @@ class _Reader:
                 except ValueError:
                     value = _bad(findings, self.name, sheet, ref, "giá trị số không đọc được")
                 cell = new(Cell, (value, v or None, formula, None, None))
-            elif t == "s" or t == "str" or t == "inlineStr":
-                try:
-                    text = strings[int(v)] if t == "s" else self._inline(t, v, inline)
-                except (ValueError, IndexError):
-                    text = _bad(findings, self.name, sheet, ref, "tham chiếu chuỗi không tồn tại")
-                if text is not None and len(text) > self.max_chars:
-                    text = self._truncate(text, findings, sheet, ref)
-                if fonts is None:
-                    fonts = self._style_fonts()
-                cell = new(Cell, (text, None, formula, None, fonts.get(s or "0")))
             else:
                 cell = _other_cell(t, v, formula)
             cells[ref] = cell
@@ -304,7 +294,7 @@ def _scan_sheet(data: bytes) -> tuple[str, bool] | None:
         return None
     protected = _scan_protection(data, start, end)
     try:
-        return (data[start + 11:end].decode("utf-8"), protected) if protected is not None else None
+        return (str(memoryview(data)[start + 11:end], "utf-8"), protected) if protected is not None else None
     except UnicodeDecodeError:
         return None
 
@@ -316,9 +306,11 @@ def _scan_protection(data: bytes, start: int, end: int) -> bool | None:
         pos, low = data.find(b"<sheetProtection", 0, start), 0
     if pos == -1:
         return False
-    if b"<!" in data[low:pos]:
+    tag = _PROTECTION.match(data, pos)
+    if tag is None or b"<!" in data[low:pos]:
         return None
-    return bool(_PROTECTED.search(data, pos, data.find(b">", pos)))
+    attributes = {name: double or single for name, double, single in _ATTRIBUTES.findall(tag.group(1))}
+    return attributes.get(b"sheet") in (b"1", b"true")
 
 
 def _scan_strings(data: bytes) -> list[str] | None:
@@ -327,18 +319,15 @@ def _scan_strings(data: bytes) -> list[str] | None:
     if pos == -1 or end < start:
         return [] if pos != -1 and data[start - 2:start] == b"/>" else None
     try:
-        region = data[start:end].decode("utf-8")
+        region = str(memoryview(data)[start:end], "utf-8")
     except UnicodeDecodeError:
         return None
     region = unicodedata.normalize("NFC", region)  # at once: markup is ASCII, texts stay apart
-    escaped = "_x" in region
-    texts = []
-    for text, other in _STRINGS.findall(region):
-        if other:
-            return None
-        if "&" in text or "\r" in text or (escaped and "_x" in text):
-            text = _clean(_xml_text(text))
-        texts.append(text)
+    texts = _STRINGS.findall(region)
+    if region.count("<") != 4 * len(texts):
+        return None  # rich text, phonetic runs, comments...: parse instead
+    if "&" in region or "\r" in region or "_x" in region:
+        texts = [_clean(_xml_text(t)) if "&" in t or "\r" in t or "_x" in t else t for t in texts]
     return texts
 
 
@@ -354,7 +343,7 @@ def _scan_style_fonts(data: bytes) -> tuple[list[str | None], list[str]] | None:
         found = _FONT_NAME.findall(body)
         if len(found) != body.count("<name"):
             return None
-        names.append(_xml_text(found[0]) if found else None)
+        names.append(_xml_attribute(found[0]) if found else None)
     return names, [(_FONT_ID.findall(attributes) or ["0"])[0] for attributes in _XF.findall(xfs)]
 
 
@@ -372,15 +361,34 @@ def _element_text(data: bytes, tag: bytes) -> str | None:
 def _xml_text(text: str) -> str:
     """What the XML parser would give: line ends normalised, the five entities and char refs.
 
-    openpyxl writes every non-ASCII letter as a character reference; text with many of them goes
-    through the C parser in one call rather than one Python call per reference.
+    openpyxl writes every non-ASCII letter as a character reference; text with such references
+    goes through the C parser in one call rather than one Python call per reference.
     """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "&" not in text:
-        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+        return text
+    if "&#" not in text:
+        known = sum(text.count(entity) for entity in _ENTITIES)
+        if known != text.count("&"):
+            raise _Unusual  # an undefined entity: let the parser reject the part
+        for entity, char in _ENTITIES.items():
+            text = text.replace(entity, char)
+        return text
     try:
         return fromstring(f"<t>{text}</t>").text or ""
     except ParseError as exc:
-        raise _Unusual from exc  # an undefined entity: let the parser reject the part
+        raise _Unusual from exc
+
+
+def _xml_attribute(value: str) -> str:
+    """An attribute value as the parser gives it: references decoded, whitespace made spaces."""
+    if "&" in value or "\t" in value or "\n" in value or "\r" in value:
+        try:
+            return fromstring(f'<a v="{value}"/>').get("v", "")
+        except ParseError as exc:
+            raise _Unusual from exc
+    return value
 
 
 def _clean(text: str) -> str:
@@ -392,14 +400,11 @@ def _clean(text: str) -> str:
 
 def _formula(f: str, ref: str, shared: dict[str, tuple[str, str]]) -> str:
     """The formula text; a shared formula's followers get the leader's text moved to them."""
-    if f.startswith("<f>"):
-        return _xml_text(f[3:-4]) or UNKNOWN_FORMULA
-    head, _, rest = f.partition(">")
-    text = _xml_text(rest[:-4]) if rest else ""
-    attributes = dict(_ATTRIBUTE.findall(head))
-    if attributes.get("t") != "shared":
+    end = f.find(">") + 1
+    text = "" if f[end - 2] == "/" else _xml_text(f[end:-4])
+    if 't="shared"' not in f[:end]:
         return text or UNKNOWN_FORMULA
-    index = attributes.get("si", "")
+    index = dict(_ATTRIBUTE.findall(f[:end])).get("si", "")
     if text:
         shared[index] = (ref, text)
         return text
@@ -417,6 +422,19 @@ def _other_cell(t: str, v: str, formula: str | None) -> Cell:
         return Cell(None, None, formula, _xml_text(v) or "#N/A")
     text = _xml_text(v) or None
     return Cell(text, text if t == "d" else None, formula)
+
+
+def _index(text: str) -> int:
+    """A shared-string index; ValueError for anything but a non-negative integer."""
+    index = int(text)
+    if index < 0:
+        raise ValueError(text)
+    return index
+
+
+def _number_of(text: str) -> int:
+    """A small non-negative integer written in ASCII digits, or -1."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
 
 
 def _bad(findings: list[Finding], name: str, sheet: str, ref: str, what: str) -> None:
@@ -439,21 +457,24 @@ def _rewrite_cells(sheet_data: Element, ns: str) -> Iterator[str]:
     row_number = 0
     for row in sheet_data.iterfind(ns + "row"):
         r = row.get("r", "")
-        row_number = int(r) if r.isdigit() else row_number + 1
+        row_number = number if (number := _number_of(r)) >= 0 else row_number + 1
         column = 0
         for c in row.iterfind(ns + "c"):
             ref = c.get("r", "").upper()
             if _REF.fullmatch(ref):
-                column = _column_index(ref)
+                column = column_index_from_string(ref.rstrip("0123456789"))
             else:
                 column += 1
-                ref = f"{_column_letters(column)}{row_number}"
+                if column > MAX_COLUMN:
+                    continue
+                ref = f"{get_column_letter(column)}{row_number}"
             yield _rewrite_cell(c, ns, ref)
 
 
 def _rewrite_cell(c: Element, ns: str, ref: str) -> str:
     s, t = c.get("s", ""), c.get("t", "")
-    head = f'<c r="{ref}"' + (f' s="{s}"' if s.isdigit() else "") + (f' t="{t}"' if t.isalpha() else "")
+    head = (f'<c r="{ref}"' + (f' s="{s}"' if _number_of(s) >= 0 else "")
+            + (f' t="{t}"' if t.isascii() and t.isalpha() else ""))
     body = ""
     f = c.find(ns + "f")
     if f is not None:
@@ -500,7 +521,7 @@ def _font_map(names: list[str | None], font_ids: list[str]) -> dict[str, str | N
     """Style index (as written in s="...") -> font name."""
     result: dict[str, str | None] = {}
     for index, font_id in enumerate(font_ids):
-        position = int(font_id) if font_id.isdigit() else 0
+        position = max(_number_of(font_id), 0)
         result[str(index)] = names[position] if position < len(names) else None
     return result
 
@@ -520,7 +541,7 @@ def _defined_names(root: Element, ns: str, sheet_names: list[str]) -> dict[str, 
     container = root.find(ns + "definedNames")
     for element in [] if container is None else container:
         name, local = element.get("name", ""), element.get("localSheetId", "")
-        if local.isdigit() and int(local) < len(sheet_names):
+        if 0 <= _number_of(local) < len(sheet_names):
             name = f"{sheet_names[int(local)]}!{name}"
         names.setdefault(name, element.text or "")
     return names
@@ -528,24 +549,6 @@ def _defined_names(root: Element, ns: str, sheet_names: list[str]) -> dict[str, 
 
 def _target(rels: Iterable, type_suffix: str) -> str | None:
     return next((rel.target for rel in rels if rel.type.endswith(type_suffix)), None)
-
-
-def _column_index(ref: str) -> int:
-    """"AB12" -> 28."""
-    index = 0
-    for char in ref:
-        if not char.isalpha():
-            break
-        index = index * 26 + ord(char) - 64
-    return index
-
-
-def _column_letters(index: int) -> str:
-    letters = ""
-    while index > 0:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def _translate(formula: str, origin: str, target: str) -> str:
