@@ -37,28 +37,28 @@ def archive_path_for(sha256: str, name: str) -> str:
 
 
 def archive(root: Path, ledger: Ledger, item: InputItem, data: bytes) -> tuple[Archived, bool]:
-    """Store the bytes and record the receipt; returns the stored file and whether this receipt
-    (this source with this content) is new."""
+    """Store the bytes and record the receipt (inside the caller's transaction, committed only
+    after the bytes are safely on disk); returns the stored file and whether this receipt (this
+    source with this content) is new."""
     sha256 = hashlib.sha256(data).hexdigest()
     row = _stored(ledger, sha256)
     relative = row["archive_path"] if row else archive_path_for(sha256, item.name)
     target = root / relative
     if not target.exists() or target.stat().st_size != len(data):
         atomic_write_bytes(target, data)
-    with ledger.transaction():
-        if row is None:
-            ledger.conn.execute(
-                "INSERT INTO received_files (sha256, size, original_name, archive_path, sender, "
-                "sent_at, received_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (sha256, len(data), item.name, relative, item.sender, item.sent_at, now_text(),
-                 PENDING))
-            ledger.log("file.archived", {"sha256": sha256, "name": item.name, "path": relative})
-            row = _stored(ledger, sha256)
-        cursor = ledger.conn.execute(
-            "INSERT OR IGNORE INTO receipts (received_file_id, source, name, sender, sent_at, "
-            "message_id, duplicate, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (row["id"], item.source, item.name, item.sender, item.sent_at, item.message_id,
-             int(row["status"] != PENDING), now_text()))
+    if row is None:
+        ledger.conn.execute(
+            "INSERT INTO received_files (sha256, size, original_name, archive_path, sender, "
+            "sent_at, received_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (sha256, len(data), item.name, relative, item.sender, item.sent_at, now_text(),
+             PENDING))
+        ledger.log("file.archived", {"sha256": sha256, "name": item.name, "path": relative})
+        row = _stored(ledger, sha256)
+    cursor = ledger.conn.execute(
+        "INSERT OR IGNORE INTO receipts (received_file_id, source, name, sender, sent_at, "
+        "message_id, duplicate, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (row["id"], item.source, item.name, item.sender, item.sent_at, item.message_id,
+         int(row["status"] != PENDING), now_text()))
     stored = Archived(row["id"], sha256, row["archive_path"], row["original_name"],
                       row["received_at"], row["status"])
     return stored, cursor.rowcount == 1

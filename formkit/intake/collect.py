@@ -7,7 +7,7 @@ transaction per file, so the ledger is always consistent and a re-run changes no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,9 @@ from formkit.ledger import Ledger, now_text
 from formkit.workspace import Workspace
 
 DUPLICATE = "duplicate"
+RECEIVE_BATCH = 200  # inputs archived per ledger transaction
+RECORD_BATCH = 100  # examinations recorded per ledger transaction
+WORKER_WINDOW = 64  # files in flight in the worker pool
 Progress = Callable[[int, int], None]
 
 
@@ -81,19 +84,23 @@ def collect(workspace: Workspace, inputs: Sequence[Path], jobs: int = 1,
     items, problems = expand_inputs(inputs)
     results: list[InputResult] = []
     todo: dict[int, tuple[Archived, InputItem]] = {}
+    pending: dict[str, InputResult] = {}
     with workspace.ledger() as ledger:
-        for item in items:
-            result, stored = _receive(workspace.root, ledger, item, todo)
-            results.append(result)
-            if stored is not None:
-                todo[stored.received_id] = (stored, item)
-        examined = _examine_all(workspace, todo, jobs, progress)
-        for received_id, examination in examined.items():
-            _record(ledger, received_id, examination)
-        by_id = {stored.sha256: (examined.get(rid), stored) for rid, (stored, _) in todo.items()}
-        for result in results:
-            if result.sha256 in by_id and result.status == PENDING:
-                examination, _ = by_id[result.sha256]
+        for chunk in _chunks(items, RECEIVE_BATCH):
+            with ledger.transaction():  # archived bytes are on disk before this commits
+                for item in chunk:
+                    result, stored = _receive(workspace.root, ledger, item, todo)
+                    results.append(result)
+                    if stored is not None:
+                        todo[stored.received_id] = (stored, item)
+                        pending[stored.sha256] = result
+        sha_of = {rid: stored.sha256 for rid, (stored, _) in todo.items()}
+        for chunk in _chunks(_examine_all(workspace, todo, jobs, progress), RECORD_BATCH):
+            with ledger.transaction():  # a crash before this commits leaves them 'pending'
+                for received_id, examination in chunk:
+                    _record(ledger, received_id, examination)
+            for received_id, examination in chunk:  # keep the verdict, let the scores go
+                result = pending[sha_of[received_id]]
                 result.status, result.unit, result.form_id = (examination.status, examination.unit,
                                                               examination.form_id)
                 result.findings = examination.findings
@@ -127,26 +134,39 @@ def _receive(root: Path, ledger: Ledger, item: InputItem, todo: dict
     return result, None
 
 
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _examine_all(workspace: Workspace, todo: dict, jobs: int, progress: Progress | None
-                 ) -> dict[int, Examination]:
+                 ) -> Iterator[tuple[int, Examination]]:
+    """(received file id, examination) as each finishes, in submission order."""
     ctx = intake_context(workspace)
     tasks = [(rid, str(workspace.root / stored.archive_path), item.name, item.sender)
              for rid, (stored, item) in todo.items()]
-    results: dict[int, Examination] = {}
     if jobs > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(ctx,)) as pool:
-            futures = [(task[0], pool.submit(_examine_task, *task[1:])) for task in tasks]
-            for done, (rid, future) in enumerate(futures, start=1):
-                results[rid] = _outcome(future)
-                if progress:
-                    progress(done, len(tasks))
-        return results
+            # Bounded look-ahead: memory stays flat however many files the batch holds.
+            for start in range(0, len(tasks), WORKER_WINDOW):
+                window = tasks[start:start + WORKER_WINDOW]
+                futures = [(task[0], pool.submit(_examine_task, *task[1:])) for task in window]
+                for done, (rid, future) in enumerate(futures, start=start + 1):
+                    yield rid, _outcome(future)
+                    if progress:
+                        progress(done, len(tasks))
+        return
     _init_worker(ctx)
     for done, (rid, *task) in enumerate(tasks, start=1):
-        results[rid] = _examine_task(*task)
+        yield rid, _examine_task(*task)
         if progress:
             progress(done, len(tasks))
-    return results
 
 
 _CONTEXT: IntakeContext | None = None
@@ -173,28 +193,28 @@ def _outcome(future) -> Examination:
 
 
 def _record(ledger: Ledger, received_id: int, examination: Examination) -> None:
-    with ledger.transaction():
-        conn = ledger.conn
-        conn.execute("UPDATE received_files SET status = ?, unit_code = ?, form_id = ?, "
-                     "processed_at = ? WHERE id = ? AND status = ?",
-                     (examination.status, examination.unit, examination.form_id, now_text(),
-                      received_id, PENDING))
-        conn.executemany(
-            "INSERT INTO findings (received_file_id, code, severity, sheet, cell, criterion, message) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(received_id, f.code, f.severity.value, f.sheet, f.cell, f.item, f.message)
-             for f in examination.findings])
-        conn.executemany(
-            "INSERT INTO scores (received_file_id, unit_code, criterion, self_score, evidence, "
-            "explanation, sheet, cell) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(received_id, examination.unit, s.leaf, str(s.score), s.evidence, s.explanation,
-              s.sheet, s.cell) for s in examination.scores])
-        if examination.unit and examination.status in (ACCEPTED, WARNINGS):
-            _supersede(ledger, examination.unit)
-        ledger.log("file.examined", {"received_file": received_id, "status": examination.status,
-                                     "form_id": examination.form_id,
-                                     "findings": len(examination.findings)},
-                   unit_code=examination.unit)
+    """Store one examination; the caller holds the transaction."""
+    conn = ledger.conn
+    conn.execute("UPDATE received_files SET status = ?, unit_code = ?, form_id = ?, "
+                 "processed_at = ? WHERE id = ? AND status = ?",
+                 (examination.status, examination.unit, examination.form_id, now_text(),
+                  received_id, PENDING))
+    conn.executemany(
+        "INSERT INTO findings (received_file_id, code, severity, sheet, cell, criterion, message) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(received_id, f.code, f.severity.value, f.sheet, f.cell, f.item, f.message)
+         for f in examination.findings])
+    conn.executemany(
+        "INSERT INTO scores (received_file_id, unit_code, criterion, self_score, evidence, "
+        "explanation, sheet, cell) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(received_id, examination.unit, s.leaf, str(s.score), s.evidence, s.explanation,
+          s.sheet, s.cell) for s in examination.scores])
+    if examination.unit and examination.status in (ACCEPTED, WARNINGS):
+        _supersede(ledger, examination.unit)
+    ledger.log("file.examined", {"received_file": received_id, "status": examination.status,
+                                 "form_id": examination.form_id,
+                                 "findings": len(examination.findings)},
+               unit_code=examination.unit)
 
 
 def _supersede(ledger: Ledger, unit_code: str) -> None:
