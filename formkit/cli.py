@@ -572,5 +572,15 @@ def _totals_line(totals: Totals) -> str:
 # ---- end formkit status ----------------------------------------------------------------------
 
 
+
+def _register_groups() -> None:
+    """Command groups that live in their own modules."""
+    from formkit.cli_survey import survey
+
+    main.add_command(survey)
+
+
+_register_groups()
+
 if __name__ == "__main__":
     main()
