@@ -51,3 +51,15 @@ def workspace(tmp_path) -> Path:
     root = tmp_path / "cchc-2020"
     init_workspace(root, "hanoi-2020")
     return root
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) recording what it receives."""
+    from aiosmtpd.controller import Controller
+    from mailserver import Recorder, free_port
+
+    controller = Controller(Recorder(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    controller.stop()

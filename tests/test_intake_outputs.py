@@ -18,9 +18,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 from conftest import run_cli
-from test_mail import Recorder, free_port, point_mail_at
+from mailserver import point_mail_at
 
 from formkit.findings import SEVERITY_LABELS, Severity
 from formkit.forms import FormFactory, generate_forms
@@ -283,14 +282,6 @@ def test_a_stray_file_from_a_units_address_gets_feedback_but_a_cover_letter_does
 
 
 # ---- formkit send --feedback --------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def smtp_server():
-    controller = Controller(Recorder(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller
-    controller.stop()
-
 
 @pytest.fixture
 def mailing(ws, smtp_server, tmp_path):

@@ -16,9 +16,8 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from conftest import run_cli
-from test_mail import Recorder, free_port, point_mail_at
+from mailserver import point_mail_at
 
 from formkit.errors import FormkitError
 from formkit.forms import FormFactory, generate_forms
@@ -33,14 +32,6 @@ ISSUED = ["SNV", "STP", "005", "006", "007", "008"]
 MAILED = ["SNV", "005", "006", "007"]
 BEFORE = dt.date(2020, 12, 20)  # two days before the deadline (22/12/2020)
 AFTER = dt.date(2020, 12, 25)  # three days past it
-
-
-@pytest.fixture(scope="module")
-def smtp_server():
-    controller = Controller(Recorder(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller
-    controller.stop()
 
 
 def filled(ws, unit_code: str, change: dict | None = None) -> bytes:
