@@ -575,9 +575,11 @@ def _totals_line(totals: Totals) -> str:
 
 def _register_groups() -> None:
     """Command groups that live in their own modules."""
+    from formkit.cli_appraise import appraise
     from formkit.cli_survey import survey
 
     main.add_command(survey)
+    main.add_command(appraise)
 
 
 _register_groups()

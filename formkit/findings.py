@@ -269,6 +269,52 @@ class Code(Enum):
                     "Ô tổng của mục {code} ghi {cached} nhưng tổng tính lại từ các ô nhập là "
                     "{computed}; formkit dùng số tính lại.")
 
+    # ---- survey entry & collect
+    # Survey entry workbooks (formkit.survey.entry_check): the file, then each row and cell.
+    ENTRY_NOT_ENTRY_FILE = ("survey.not_entry_file", E, "Not a survey entry workbook",
+                            "Tệp này là {what}, không phải tệp nhập phiếu khảo sát. {hint}")
+    ENTRY_SURVEY_CHANGED = ("survey.questionnaire_changed", E, "Entry workbook of an older questionnaire",
+                            "Tệp nhập phiếu được lập theo bộ phiếu khảo sát cũ (mã {old}); bộ phiếu hiện "
+                            "hành là {new}. Tạo lại tệp nhập phiếu (formkit survey entry) và nhập lại.")
+    ENTRY_COLUMNS_MOVED = ("survey.columns_moved", E, "Entry columns inserted, deleted or moved",
+                           "Cột {column} phải là '{expected}' nhưng đang ghi '{found}'. Có thể đã chèn, xóa "
+                           "hoặc di chuyển cột; nhập lại trên tệp nhập phiếu gốc.")
+    ENTRY_UNKNOWN_SERIAL = ("survey.unknown_serial", E, "Serial never issued",
+                            "Số phiếu '{serial}' không có trong các phiếu đã phát hành (kế hoạch mẫu có thể "
+                            "đã đổi). Đối chiếu số phiếu trên phiếu giấy; dòng này không được đọc.")
+    ENTRY_SERIAL_NOT_IN_FILE = ("survey.serial_not_in_file", E, "Serial of another entry workbook",
+                                "Phiếu {serial} không thuộc tệp nhập này mà thuộc đơn vị {unit}, nhóm "
+                                "{group}. Nhập phiếu vào đúng tệp của nó; dòng này không được đọc.")
+    ENTRY_SERIAL_MOVED = ("survey.serial_moved", E, "Row does not hold its serial",
+                          "Dòng {row} phải là phiếu {expected} nhưng ô số phiếu ghi '{found}'. Có thể đã "
+                          "chèn, xóa, sắp xếp hoặc sửa hàng; dòng này không được đọc. Nhập lại trên tệp gốc.")
+    ENTRY_DUPLICATE_SERIAL = ("survey.duplicate_serial", E, "Serial twice in one file",
+                              "Phiếu {serial} lặp lại ở dòng {row} (dòng của phiếu là {first_row}); dòng "
+                              "lặp không được đọc.")
+    ENTRY_INVALID_CODE = ("survey.invalid_code", E, "Invalid option code",
+                          "Phiếu {serial}, {question}: '{value}' không phải mã hợp lệ (dùng: {allowed}). "
+                          "Phiếu chưa được tính cho đến khi sửa và gửi lại tệp.")
+    ENTRY_CODE_CASE = ("survey.code_case", W, "Option code typed in another case",
+                       "Phiếu {serial}, {question}: ghi '{value}'; formkit đọc là mã '{code}'.")
+    ENTRY_PARTLY_ANSWERED = ("survey.partly_answered", W, "Questions left blank",
+                             "Phiếu {serial} để trống {count} câu ({questions}); formkit tính là {treated}. "
+                             "Nếu phiếu giấy có trả lời, nhập bổ sung và gửi lại tệp.")
+    ENTRY_NOT_RETURNED = ("survey.not_returned", I, "Questionnaire not returned",
+                          "Phiếu {serial}: {why}; tính là phiếu không thu về.")
+    ENTRY_STATUS_CONFLICT = ("survey.status_conflict", E, "Marked not returned but answered",
+                             "Phiếu {serial} ghi '{status}' nhưng có {count} câu trả lời. Xóa các câu trả "
+                             "lời hoặc bỏ ghi '{status}'; phiếu chưa được tính cho đến khi sửa.")
+    ENTRY_MISMATCH = ("survey.double_entry_mismatch", W, "The two entries of a questionnaire differ",
+                      "Phiếu {serial}, {question}: bản nhập {copy} ghi '{value}' nhưng bản nhập {other_copy} "
+                      "ghi '{other_value}' (tệp {other_file}, ô {other_cell}). Đối chiếu phiếu giấy, sửa "
+                      "bản nhập sai rồi gửi lại; phiếu chưa được tính cho đến khi hai bản khớp.")
+    ENTRY_OTHER_CLERK = ("survey.same_copy_other_clerk", W, "Same entry copy keyed by another clerk",
+                         "Phiếu {serial} ở bản nhập {copy} trước do '{before}' nhập, nay '{after}' nhập lại "
+                         "và thay bản trước. Người nhập thứ hai để đối chiếu phải dùng bản nhập khác.")
+    ENTRY_SUPERSEDES = ("survey.supersedes", I, "Earlier entries replaced",
+                        "Tệp này thay cho {count} phiếu đã nhận trước ở bản nhập {copy} ({files}).")
+    # ---- end survey entry & collect
+
     def __init__(self, code: str, severity: Severity, title: str, template: str) -> None:
         self.code = code
         self.severity = severity

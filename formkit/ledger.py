@@ -127,6 +127,84 @@ CREATE INDEX findings_by_file ON findings (received_file_id);
 CREATE INDEX scores_by_unit ON scores (unit_code);
 CREATE INDEX received_by_unit ON received_files (unit_code, status);
 """),
+    # ---- survey entry & collect
+    # survey_files: each received entry workbook (received_files.kind = 'survey-entry'; its unit
+    # stays here, not in received_files.unit_code, so it never counts as a self-assessment return).
+    # survey_entries: one questionnaire as one file states it; the latest entry per (serial, copy)
+    # is the current one, so a corrected file supersedes that copy's earlier entries.
+    # survey_answers: the option keyed for each question, traced to its sheet and cell (blank = 1:
+    # the cell was left blank and the option is the scale's no-answer code).
+    Migration(3, "survey entry workbooks: files, questionnaire entries, answers", """
+CREATE TABLE survey_files (
+    received_file_id INTEGER PRIMARY KEY REFERENCES received_files(id),
+    form_id TEXT,
+    unit_code TEXT REFERENCES units(code),
+    copy INTEGER,
+    batch INTEGER,
+    status TEXT NOT NULL,
+    collected_at TEXT NOT NULL
+);
+CREATE TABLE survey_entries (
+    id INTEGER PRIMARY KEY,
+    received_file_id INTEGER NOT NULL REFERENCES received_files(id),
+    serial TEXT NOT NULL,
+    unit_code TEXT NOT NULL REFERENCES units(code),
+    group_code TEXT NOT NULL,
+    copy INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    keyed_by TEXT NOT NULL DEFAULT '',
+    sheet TEXT NOT NULL,
+    sheet_row INTEGER NOT NULL,
+    answers TEXT NOT NULL DEFAULT '',
+    UNIQUE (received_file_id, serial)
+);
+CREATE INDEX survey_entries_by_serial ON survey_entries (serial, copy, id);
+CREATE TABLE survey_answers (
+    entry_id INTEGER NOT NULL REFERENCES survey_entries(id),
+    received_file_id INTEGER NOT NULL REFERENCES received_files(id),
+    serial TEXT NOT NULL,
+    question TEXT NOT NULL,
+    option_code TEXT NOT NULL,
+    blank INTEGER NOT NULL DEFAULT 0,
+    sheet TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    PRIMARY KEY (entry_id, question)
+) WITHOUT ROWID;
+"""),
+    # ---- end survey entry & collect
+    # ---- appraisal (issue 6)
+    # An appraisal workbook is a received file of kind 'appraisal' whose unit_code stays NULL (a
+    # workbook may hold many units, and it must never count as a self-assessment return).
+    # appraisals: one row per unit sheet read, with the return it appraises and its verdict; a
+    # later accepted sheet of the same unit supersedes the earlier one (both are kept).
+    # appraised_scores: the council's score and reason per leaf, traced to its sheet and cell.
+    Migration(4, "appraisal council: unit sheets read and appraised scores", """
+CREATE TABLE appraisals (
+    id INTEGER PRIMARY KEY,
+    received_file_id INTEGER NOT NULL REFERENCES received_files(id),
+    unit_code TEXT NOT NULL REFERENCES units(code),
+    form_id TEXT NOT NULL,
+    sheet TEXT NOT NULL,
+    source_file_id INTEGER NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    status TEXT NOT NULL,
+    superseded_by INTEGER REFERENCES appraisals(id),
+    recorded_at TEXT NOT NULL,
+    UNIQUE (received_file_id, unit_code)
+);
+CREATE INDEX appraisals_by_unit ON appraisals (unit_code, status);
+CREATE TABLE appraised_scores (
+    appraisal_id INTEGER NOT NULL REFERENCES appraisals(id),
+    criterion TEXT NOT NULL,
+    appraised_score TEXT NOT NULL,
+    self_score TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    sheet TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    PRIMARY KEY (appraisal_id, criterion)
+) WITHOUT ROWID;
+"""),
+    # ---- end appraisal
 )
 
 

@@ -13,9 +13,14 @@ from formkit.units import EMAIL_PATTERN, UNIT_TYPES
 from formkit.yamlsrc import FieldReader, YMap, load_yaml
 
 SECTIONS = ("campaign", "deadlines", "units", "catalogs", "surveys", "survey", "forms", "contact",
-            "signer", "mail")
+            "signer", "mail", "sampling", "appraisal")
 EMPTY_GROUP_RULES = ("renormalise", "zero")
+DOUBLE_ENTRY_RULES = ("optional", "required")  # survey entry & collect: survey.double_entry
 MAIL_SECURITY = ("none", "starttls", "ssl")
+# ---- appraisal (issue 6)
+APPRAISAL_WORKBOOKS = ("per-unit", "per-unit-type")
+APPRAISAL_MISSING = ("zero", "exclude")
+# ---- end appraisal
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class SurveySettings:
     margin_of_error: Decimal = Decimal("0.05")
     min_valid_per_group: int = 30
     empty_group: str = "renormalise"
+    # ---- survey entry & collect
+    # required: a questionnaire counts only once two clerks keyed it alike; optional: once is enough
+    double_entry: str = "optional"
+    # ---- end survey entry & collect
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,14 @@ class MailSettings:
     rate_per_minute: int = 30
 
 
+# ---- appraisal (issue 6)
+@dataclass(frozen=True)
+class AppraisalSettings:
+    workbooks: str = "per-unit"  # one council workbook per unit, or one per unit type
+    missing: str = "zero"  # a unit without an accepted return: scores 0, or is left out of ranking
+# ---- end appraisal
+
+
 @dataclass(frozen=True)
 class Settings:
     campaign: CampaignInfo
@@ -82,6 +99,8 @@ class Settings:
     contact: Contact
     signer: Signer
     mail: MailSettings
+    sampling_file: str = ""  # survey sampling plan (formkit.survey.plan); optional
+    appraisal: AppraisalSettings = AppraisalSettings()  # formkit.appraisal
 
 
 def load_settings(path: Path) -> tuple[Settings | None, list[Finding]]:
@@ -129,7 +148,7 @@ def _parse(reader: FieldReader, data: object) -> Settings | None:
     catalogs = _per_unit_type(reader, root, "catalogs", required=True)
     surveys = _per_unit_type(reader, root, "surveys", required=False)
     survey = _survey(reader, _section(reader, root, "survey", (
-        "margin_of_error", "min_valid_per_group", "empty_group")))
+        "margin_of_error", "min_valid_per_group", "empty_group", "double_entry")))
     forms = _section(reader, root, "forms", ("password",))
     contact_m = _section(reader, root, "contact", ("name", "phone", "email"))
     contact = Contact(reader.text(contact_m, "name", "contact"),
@@ -144,7 +163,10 @@ def _parse(reader: FieldReader, data: object) -> Settings | None:
     if campaign is None or deadlines.self_assessment is None:
         return None
     return Settings(campaign, deadlines, units_file, catalogs, surveys, survey,
-                    reader.text(forms, "password", "forms"), contact, signer, mail)
+                    reader.text(forms, "password", "forms"), contact, signer, mail,
+                    sampling_file=reader.text(root, "sampling"),
+                    appraisal=_appraisal(reader, _section(reader, root, "appraisal",
+                                                          ("workbooks", "missing"))))
 
 
 def _campaign(reader: FieldReader, m: YMap) -> CampaignInfo | None:
@@ -179,8 +201,28 @@ def _survey(reader: FieldReader, m: YMap) -> SurveySettings:
     if rule not in EMPTY_GROUP_RULES:
         reader.report(Code.BAD_VALUE, m.line_of("empty_group"), "survey", key="empty_group",
                       value=rule, reason="dùng một trong: " + ", ".join(EMPTY_GROUP_RULES))
+    # ---- survey entry & collect
+    double_entry = reader.text(m, "double_entry", "survey", default=defaults.double_entry)
+    if double_entry not in DOUBLE_ENTRY_RULES:
+        reader.report(Code.BAD_VALUE, m.line_of("double_entry"), "survey", key="double_entry",
+                      value=double_entry, reason="dùng một trong: " + ", ".join(DOUBLE_ENTRY_RULES))
+    # ---- end survey entry & collect
     return SurveySettings(margin or defaults.margin_of_error,
-                          defaults.min_valid_per_group if minimum is None else minimum, rule)
+                          defaults.min_valid_per_group if minimum is None else minimum, rule,
+                          double_entry)
+
+
+# ---- appraisal (issue 6)
+def _appraisal(reader: FieldReader, m: YMap) -> AppraisalSettings:
+    defaults = AppraisalSettings()
+    values = {}
+    for key, allowed in (("workbooks", APPRAISAL_WORKBOOKS), ("missing", APPRAISAL_MISSING)):
+        values[key] = reader.text(m, key, "appraisal", default=getattr(defaults, key))
+        if values[key] not in allowed:
+            reader.report(Code.BAD_VALUE, m.line_of(key), "appraisal", key=key, value=values[key],
+                          reason="dùng một trong: " + ", ".join(allowed))
+    return AppraisalSettings(**values)
+# ---- end appraisal
 
 
 def _mail(reader: FieldReader, m: YMap) -> MailSettings:

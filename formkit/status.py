@@ -205,7 +205,8 @@ def received_files(workspace: Workspace, ledger: Ledger) -> list[ReceivedFile]:
     files = []
     for row in ledger.conn.execute(
             "SELECT id, sha256, original_name, archive_path, sender, sent_at, received_at, status, "
-            "unit_code, form_id, superseded_by FROM received_files ORDER BY id"):
+            "unit_code, form_id, superseded_by FROM received_files "
+            "WHERE kind = '' ORDER BY id"):  # self-assessment returns; survey and appraisal files have a kind
         unit_code, by_sender = row["unit_code"], False
         if unit_code is None or unit_code not in known:
             unit_code = by_email.get(parseaddr(row["sender"] or "")[1].lower())

@@ -184,6 +184,8 @@ def init_workspace(root: Path | str, example: str = "hanoi-2020", force: bool = 
     files = {SETTINGS_FILE: example_file, settings.units_file: source / settings.units_file}
     for ref in (*settings.catalog_files.values(), *settings.survey_files.values()):
         files[ref] = source / ref
+    if settings.sampling_file:  # survey sampling plan (formkit.survey.plan)
+        files[settings.sampling_file] = source / settings.sampling_file
     for template in sorted((source / MAIL_DIR).glob("*.yaml")):
         files[f"{MAIL_DIR}/{template.name}"] = template
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

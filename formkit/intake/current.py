@@ -53,7 +53,7 @@ def current_returns(workspace: Workspace, unit_codes: list[str] | None = None
     with workspace.ledger() as ledger:
         files = ledger.conn.execute(
             "SELECT id, unit_code, status, form_id, archive_path, original_name, received_at "
-            "FROM received_files WHERE status IN (?, ?) AND superseded_by IS NULL",
+            "FROM received_files WHERE kind = '' AND status IN (?, ?) AND superseded_by IS NULL",
             (ACCEPTED, WARNINGS)).fetchall()
         returns = []
         for row in files:

@@ -67,8 +67,10 @@ class StoredFinding:
 
 
 def _findings(ledger: Ledger, received_file_id: int | None = None) -> list[StoredFinding]:
-    sql = ("SELECT received_file_id, code, severity, sheet, cell, criterion, message FROM findings"
-           + (" WHERE received_file_id = ?" if received_file_id is not None else "")
+    # Only the findings of self-assessment returns: survey and appraisal files carry a kind.
+    sql = ("SELECT received_file_id, code, severity, sheet, cell, criterion, message FROM findings "
+           "WHERE received_file_id IN (SELECT id FROM received_files WHERE kind = '')"
+           + (" AND received_file_id = ?" if received_file_id is not None else "")
            + " ORDER BY received_file_id, id")
     params = () if received_file_id is None else (received_file_id,)
     return [StoredFinding(*row) for row in ledger.conn.execute(sql, params)]
