@@ -11,13 +11,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from formkit.appraisal import collect_appraisals, generate_appraisal_sheets
+from formkit.appraisal.simulate import fill_appraisal, read_identities, simulated_appraisal
 from formkit.catalog_export import export_catalog_workbook
 from formkit.fileio import atomic_write_bytes
 from formkit.forms import FormFactory, generate_forms
 from formkit.intake.collect import collect
+from formkit.intake.current import current_returns
 from formkit.mail import send_forms
 from formkit.simulate import Entry, fill_form, simulated_entries
 from formkit.status import campaign_status
+from formkit.survey.answers import collect_entries
+from formkit.survey.entry import EntryFactory, generate_entry_workbooks
+from formkit.survey.entry_simulate import simulate_entry, simulated_keying
+from formkit.survey.paper import write_questionnaires
+from formkit.survey.status import run_scoring
 from formkit.workspace import Workspace, init_workspace, is_workspace, open_workspace
 
 EXAMPLE = "hanoi-2020"
@@ -60,6 +68,8 @@ def run_demo(root: Path | str) -> DemoResult:
     outputs["intake_report"] = str(report.report_path)
     outputs["feedback"] = str(workspace.out_dir / "feedback")
     status = campaign_status(workspace)
+    outputs.update(_survey(workspace))
+    outputs.update(_appraisal(workspace))
     with workspace.ledger() as ledger, ledger.transaction():
         ledger.log("demo.run", {"outputs": sorted(outputs), "forms": len(forms)})
     units = {t: len(workspace.sorted_units(t)) for t in workspace.catalogs}
@@ -98,3 +108,45 @@ FAULTS: dict[str, dict | str] = {
     "275": "pdf",  # the cover letter instead of the workbook
 }
 DEMO_PDF = b"%PDF-1.4\n% Cong van gui kem bieu tu danh gia\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+def _survey(workspace: Workspace) -> dict[str, str]:
+    """Paper questionnaires, entry workbooks keyed twice (agreeing), collected and scored."""
+    write_questionnaires(workspace)
+    factory = EntryFactory(workspace)
+    folder = workspace.root / SURVEY_RETURNS_DIR
+    issued = {entry.form_id: entry for entry in generate_entry_workbooks(workspace)}
+    for unit in workspace.sorted_units():
+        for identity in factory.identities(unit):
+            entry = issued[identity.form_id]
+            survey = workspace.surveys[unit.unit_type]
+            keyed = simulated_keying(identity, survey, random.Random(f"{unit.code}-{identity.batch}"),
+                                     clerk=CLERKS[identity.copy % len(CLERKS)])
+            atomic_write_bytes(folder / entry.path.name,
+                               simulate_entry(entry.path.read_bytes(), identity, keyed))
+    collect_entries(workspace, [folder])
+    run = run_scoring(workspace)
+    return {"questionnaires": str(workspace.out_dir / "survey" / "paper"),
+            "survey_entry": str(folder), **{f"survey_{k}": str(v) for k, v in run.files.items()}}
+
+
+def _appraisal(workspace: Workspace) -> dict[str, str]:
+    """The council's workbooks, filled (a few scores lowered, with reasons) and read back."""
+    report = generate_appraisal_sheets(workspace)
+    folder = workspace.root / APPRAISAL_RETURNS_DIR
+    self_scores = {r.unit: {s.leaf: s.score for s in r.scores} for r in current_returns(workspace)}
+    for workbook in report.workbooks:
+        data = workbook.path.read_bytes()
+        entries = {identity.unit: simulated_appraisal(
+                       identity, workspace.catalogs[workbook.unit_type],
+                       self_scores.get(identity.unit, {}), random.Random(identity.unit))
+                   for identity in read_identities(data)}
+        atomic_write_bytes(folder / workbook.path.name, fill_appraisal(data, entries))
+    collect_appraisals(workspace, [folder])
+    return {"appraisal_sheets": str(report.workbooks[0].path.parent) if report.workbooks else "",
+            "appraisal_returns": str(folder)}
+
+
+SURVEY_RETURNS_DIR = "demo-survey-entry"  # the clerks' keyed workbooks
+APPRAISAL_RETURNS_DIR = "demo-appraisal"  # the council's filled workbooks
+CLERKS = ("Nguyễn Thị Lan", "Trần Văn Minh")
