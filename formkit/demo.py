@@ -143,7 +143,7 @@ def _appraisal(workspace: Workspace) -> dict[str, str]:
                    for identity in read_identities(data)}
         atomic_write_bytes(folder / workbook.path.name, fill_appraisal(data, entries))
     collect_appraisals(workspace, [folder])
-    return {"appraisal_sheets": str(report.workbooks[0].path.parent) if report.workbooks else "",
+    return {"appraisal_sheets": str(workspace.out_dir / "appraisal"),
             "appraisal_returns": str(folder)}
 
 
