@@ -573,6 +573,63 @@ def _totals_line(totals: Totals) -> str:
 
 
 
+# ---- consolidate (issue 6) -------------------------------------------------------------------
+@main.command()
+@workspace_argument
+@click.option("--previous", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="results.csv của năm trước (do formkit ghi): tính thay đổi điểm và hạng.")
+@click.option("--allow-incomplete", is_flag=True,
+              help="Vẫn tổng hợp khi còn đơn vị thiếu thẩm định hoặc điều tra XHH (kết quả tạm).")
+@json_option
+@reports_errors
+def consolidate(directory: Path, previous: Path | None, allow_incomplete: bool,
+                as_json: bool) -> None:
+    """Tổng hợp Chỉ số CCHC: điểm thẩm định + điều tra XHH, chỉ số %, xếp hạng theo loại đơn vị.
+
+    Ghi out/results/Kết quả Chỉ số CCHC <năm>.xlsx (có biểu đồ) và out/results/results.csv.
+    Dừng (mã 2) khi còn đơn vị thiếu dữ liệu, trừ khi dùng --allow-incomplete.
+
+    Ví dụ: formkit consolidate ./cchc-2020 --previous ./cchc-2019/out/results/results.csv
+    """
+    from formkit.consolidate import RANK_RULE, round_half_up
+    from formkit.consolidate import consolidate as run
+    from formkit.results import write_results
+
+    workspace = open_workspace(directory)
+    results = run(workspace, previous, allow_incomplete)
+    files = write_results(results, workspace.out_dir)
+    if as_json:
+        print_json({"ok": True, "incomplete": list(results.missing),
+                    "files": {k: str(v) for k, v in files.items()},
+                    "units": [_unit_json(u) for u in results.units]})
+        return
+    for line in results.missing:
+        click.echo(f"THIẾU: {line}")
+    for u in results.units:
+        rank = "-" if u.rank is None else str(u.rank)
+        total, index = (format_number(round_half_up(v)) for v in (u.total, u.index))
+        click.echo(f"  {u.unit_type:<8} {u.code:<8} {u.name[:30]:<30} {total:>7} {index:>7}% "
+                   f"hạng {rank:>3}  {'; '.join(u.notes)}")
+    click.echo(RANK_RULE)
+    for path in files.values():
+        click.echo(f"Đã ghi {path}")
+
+
+def _unit_json(u) -> dict:
+    def num(v):
+        return None if v is None else float(v)
+
+    return {"unit": u.code, "name": u.name, "unit_type": u.unit_type, "status": u.status,
+            "notes": list(u.notes), "appraised": num(u.appraised), "survey": num(u.survey),
+            "total": num(u.total), "total_exact": str(u.total), "applicable_max": num(u.applicable_max),
+            "index_pct": num(u.index), "rank": u.rank, "adjustment": num(u.adjustment),
+            "change": num(u.change), "rank_change": u.rank_change,
+            "areas": [{"area": a.code, "appraised": num(a.appraised), "survey": num(a.survey),
+                       "total": num(a.total), "max": num(a.max_points),
+                       "adjustment": num(a.adjustment)} for a in u.areas]}
+# ---- end consolidate -------------------------------------------------------------------------
+
+
 def _register_groups() -> None:
     """Command groups that live in their own modules."""
     from formkit.cli_appraise import appraise
