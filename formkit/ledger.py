@@ -323,6 +323,25 @@ class Ledger:
         return [Event(r["id"], r["at"], r["kind"], r["unit_code"], json.loads(r["detail"]))
                 for r in reversed(rows)]
 
+    def record_issued(self, unit_code: str, kind: str, form_id: str, content_hash: str,
+                      path: str, sha256: str, event: str, detail: dict | None = None) -> bool:
+        """Record a file formkit issued (a form, an entry workbook, an appraisal sheet) with its
+        event; nothing happens when the same form id already has this path and content, which
+        keeps re-runs from filling the ledger. Returns whether anything was written."""
+        row = self.conn.execute("SELECT sha256, path FROM issued_files WHERE form_id = ?",
+                                (form_id,)).fetchone()
+        if row is not None and tuple(row) == (sha256, path):
+            return False
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO issued_files (unit_code, kind, form_id, catalog_hash, path, sha256, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(form_id) DO UPDATE SET "
+                "path = excluded.path, sha256 = excluded.sha256, created_at = excluded.created_at",
+                (unit_code, kind, form_id, content_hash, path, sha256, now_text()))
+            self.log(event, {"form_id": form_id, "path": path, "sha256": sha256, **(detail or {})},
+                     unit_code=unit_code)
+        return True
+
     def sync_units(self, units: Iterable[Unit]) -> dict[str, list[str]]:
         """Make the units table match the units file; returns the codes added, changed, kept."""
         existing = {row["code"]: tuple(row)[1:7] for row in self.conn.execute(

@@ -18,7 +18,7 @@ from formkit.appraisal.workbook import COLUMNS, UnitSheet, build_workbook, sheet
 from formkit.fileio import atomic_write_bytes
 from formkit.forms.layout import layout_for, not_applicable_for
 from formkit.intake.current import CurrentReturn, current_returns
-from formkit.ledger import Ledger, now_text
+from formkit.ledger import Ledger
 from formkit.units import UNIT_TYPES, Unit
 from formkit.workspace import Workspace
 
@@ -162,18 +162,7 @@ def _write(workspace: Workspace, ledger: Ledger, relative: Path, data: bytes,
 
 
 def _record(ledger: Ledger, identity: AppraisalIdentity, relative: Path, digest: str) -> None:
-    row = ledger.conn.execute("SELECT sha256, path FROM issued_files WHERE form_id = ?",
-                              (identity.form_id,)).fetchone()
-    if row is not None and tuple(row) == (digest, relative.as_posix()):
-        return
-    with ledger.transaction():
-        ledger.conn.execute(
-            "INSERT INTO issued_files (unit_code, kind, form_id, catalog_hash, path, sha256, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(form_id) DO UPDATE SET "
-            "path = excluded.path, sha256 = excluded.sha256, created_at = excluded.created_at",
-            (identity.unit, APPRAISAL, identity.form_id, identity.catalog_hash,
-             relative.as_posix(), digest, now_text()))
-        ledger.log("appraisal.issued", {
-            "form_id": identity.form_id, "path": relative.as_posix(), "sha256": digest,
-            "sheet": identity.sheet, "source_file": identity.source.received_file_id},
-            unit_code=identity.unit)
+    ledger.record_issued(identity.unit, APPRAISAL, identity.form_id, identity.catalog_hash,
+                         relative.as_posix(), digest, "appraisal.issued",
+                         {"sheet": identity.sheet,
+                          "source_file": identity.source.received_file_id})

@@ -24,7 +24,6 @@ from formkit.forms.layout import (
 )
 from formkit.forms.stamp import Template
 from formkit.forms.workbook import Placeholder, TemplateSpec, build_template
-from formkit.ledger import now_text
 from formkit.units import Unit
 from formkit.workspace import Workspace
 
@@ -132,16 +131,5 @@ def _select(workspace: Workspace, unit_codes: Iterable[str] | None) -> list[Unit
 
 
 def _record(ledger, unit: Unit, identity: FormIdentity, relative: Path, digest: str) -> None:
-    row = ledger.conn.execute("SELECT sha256, path FROM issued_files WHERE form_id = ?",
-                              (identity.form_id,)).fetchone()
-    if row is not None and tuple(row) == (digest, relative.as_posix()):
-        return
-    with ledger.transaction():
-        ledger.conn.execute(
-            "INSERT INTO issued_files (unit_code, kind, form_id, catalog_hash, path, sha256, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(form_id) DO UPDATE SET "
-            "path = excluded.path, sha256 = excluded.sha256, created_at = excluded.created_at",
-            (unit.code, identity.kind, identity.form_id, identity.catalog_hash,
-             relative.as_posix(), digest, now_text()))
-        ledger.log("form.issued", {"form_id": identity.form_id, "path": relative.as_posix(),
-                                   "sha256": digest}, unit_code=unit.code)
+    ledger.record_issued(unit.code, identity.kind, identity.form_id, identity.catalog_hash,
+                         relative.as_posix(), digest, "form.issued")

@@ -32,7 +32,6 @@ from openpyxl.utils.cell import get_column_letter
 from formkit.errors import WorkspaceError
 from formkit.fileio import atomic_write_bytes
 from formkit.forms.identity import sign
-from formkit.ledger import now_text
 from formkit.survey.questionnaire import Survey
 from formkit.survey.serials import issued_serials
 from formkit.units import Unit
@@ -267,19 +266,7 @@ def _select(workspace: Workspace, unit_codes: Iterable[str] | None) -> list[Unit
 
 
 def _record(ledger, identity: EntryIdentity, relative: Path, digest: str) -> None:
-    row = ledger.conn.execute("SELECT sha256, path FROM issued_files WHERE form_id = ?",
-                              (identity.form_id,)).fetchone()
-    if row is not None and tuple(row) == (digest, relative.as_posix()):
-        return
-    with ledger.transaction():
-        ledger.conn.execute(
-            "INSERT INTO issued_files (unit_code, kind, form_id, catalog_hash, path, sha256, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(form_id) DO UPDATE SET "
-            "path = excluded.path, sha256 = excluded.sha256, created_at = excluded.created_at",
-            (identity.unit, SURVEY_ENTRY, identity.form_id, identity.survey_hash,
-             relative.as_posix(), digest, now_text()))
-        ledger.log("survey.entry_issued", {"form_id": identity.form_id, "path": relative.as_posix(),
-                                           "sha256": digest, "copy": identity.copy,
-                                           "batch": identity.batch,
-                                           "serials": identity.serial_count},
-                   unit_code=identity.unit)
+    ledger.record_issued(identity.unit, SURVEY_ENTRY, identity.form_id, identity.survey_hash,
+                         relative.as_posix(), digest, "survey.entry_issued",
+                         {"copy": identity.copy, "batch": identity.batch,
+                          "serials": identity.serial_count})
