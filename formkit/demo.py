@@ -14,11 +14,13 @@ from pathlib import Path
 from formkit.appraisal import collect_appraisals, generate_appraisal_sheets
 from formkit.appraisal.simulate import fill_appraisal, read_identities, simulated_appraisal
 from formkit.catalog_export import export_catalog_workbook
+from formkit.consolidate import consolidate
 from formkit.fileio import atomic_write_bytes
 from formkit.forms import FormFactory, generate_forms
 from formkit.intake.collect import collect
 from formkit.intake.current import current_returns
 from formkit.mail import send_forms
+from formkit.results import write_results
 from formkit.simulate import Entry, fill_form, simulated_entries
 from formkit.status import campaign_status
 from formkit.survey.answers import collect_entries
@@ -70,6 +72,8 @@ def run_demo(root: Path | str) -> DemoResult:
     status = campaign_status(workspace)
     outputs.update(_survey(workspace))
     outputs.update(_appraisal(workspace))
+    files = write_results(consolidate(workspace, allow_incomplete=True), workspace.out_dir)
+    outputs.update({f"results_{name}": str(path) for name, path in files.items()})
     with workspace.ledger() as ledger, ledger.transaction():
         ledger.log("demo.run", {"outputs": sorted(outputs), "forms": len(forms)})
     units = {t: len(workspace.sorted_units(t)) for t in workspace.catalogs}
