@@ -221,6 +221,9 @@ class Code(Enum):
     CATALOG_CHANGED = ("form.catalog_changed", E, "Form of an older catalogue",
                        "Biểu mẫu được lập theo bộ tiêu chí cũ (mã {old}); bộ tiêu chí hiện hành là "
                        "{new}. Điền lại trên biểu mẫu mới.")
+    WRONG_KIND = ("form.wrong_kind", E, "Another kind of formkit file",
+                  "Tệp này là {what} của formkit, không phải biểu tự đánh giá. Nhận tệp này bằng "
+                  "lệnh: {command}.")
     SENDER_MISMATCH = ("form.sender_mismatch", W, "Sent from another address",
                        "Thư gửi từ {sender}, không phải địa chỉ của đơn vị ({expected}).")
     SHEET_MISSING = ("form.sheet_missing", E, "Scoring sheet missing",

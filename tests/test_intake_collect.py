@@ -348,3 +348,13 @@ def test_forms_that_verify_but_do_not_belong_here_are_rejected(prepared, ws, tmp
     (tmp_path / "x.xlsx").write_bytes(data)
     report = collect(ws, [tmp_path / "x.xlsx"])
     assert outcome(report, "x.xlsx") == ("rejected", [code])
+
+
+def test_a_survey_entry_workbook_given_to_collect_points_to_the_right_command(ws, tmp_path):
+    from formkit.survey.entry import generate_entry_workbooks
+
+    entry = generate_entry_workbooks(ws, ["005"])[0]
+    report = collect(ws, [entry.path])
+    [result] = report.results
+    assert (result.status, [f.code for f in result.findings]) == ("rejected", ["form.wrong_kind"])
+    assert "formkit survey collect" in result.findings[0].message

@@ -8,6 +8,7 @@ through a shifted layout would credit points to the wrong criterion.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -38,6 +39,9 @@ def identify(workbook, name: str, ctx: IntakeContext, sender: str | None
         return None, [Code.NO_IDENTITY(file=name)]
     payload, signature = (_text(sheet.cells.get(cell)) for cell in ("A2", "A3"))
     where = {"file": name, "sheet": IDENTITY_SHEET}
+    other = _other_kind(payload)
+    if other:
+        return None, [Code.WRONG_KIND(what=other[0], command=other[1], cell="A2", **where)]
     try:
         identity = FormIdentity.from_payload(payload)
     except ValueError:
@@ -59,6 +63,22 @@ def identify(workbook, name: str, ctx: IntakeContext, sender: str | None
     if sender and unit.email and sender.lower() != unit.email.lower():
         findings.append(Code.SENDER_MISMATCH(file=name, sender=sender, expected=unit.email))
     return identity, findings
+
+
+OTHER_KINDS = {  # identity kind -> (what it is, the command that reads it)
+    "survey-entry": ("tệp nhập phiếu khảo sát", "formkit survey collect"),
+    "appraisal": ("biểu thẩm định của hội đồng", "formkit appraise collect"),
+}
+
+
+def _other_kind(payload: str) -> tuple[str, str] | None:
+    """A formkit file of another kind (survey entry, appraisal) deserves a pointer, not 'bad
+    signature': the clerk only used the wrong command."""
+    try:
+        kind = json.loads(payload).get("kind")
+    except (ValueError, AttributeError):
+        return None
+    return OTHER_KINDS.get(kind) if isinstance(kind, str) else None
 
 
 def check_structure(workbook, name: str, identity: FormIdentity, catalog: Catalog
