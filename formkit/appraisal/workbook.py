@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import math
 import re
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,8 +20,8 @@ import xlsxwriter
 from formkit.appraisal.identity import IDENTITY_SHEET, AppraisalIdentity, identity_cells, sign
 from formkit.catalog import Catalog
 from formkit.forms.layout import FIRST_ITEM_ROW, HEADER_ROWS, ItemRow, SheetLayout
-from formkit.forms.stamp import FIXED_ZIP_TIME, WORKBOOK_PART, legacy_password_hash
-from formkit.forms.workbook import EXPLANATION_MAX_CHARS, FONT, INPUT_FILL, NA_FILL, SURVEY_FILL
+from formkit.forms.stamp import lock_structure
+from formkit.forms.workbook import EXPLANATION_MAX_CHARS, FONT, FormStyles
 from formkit.intake.current import SourcedScore
 from formkit.intake.validate import neutralise
 from formkit.settings import Settings
@@ -102,60 +101,15 @@ def build_workbook(settings: Settings, sheets: list[UnitSheet], secret: bytes, t
     return lock_structure(buffer.getvalue(), password)
 
 
-def lock_structure(workbook: bytes, password: str) -> bytes:
-    """xlsxwriter cannot lock the workbook structure: add <workbookProtection>, keep zip times fixed."""
-    attributes = f' workbookPassword="{legacy_password_hash(password)}"' if password else ""
-    element = f'<workbookProtection{attributes} lockStructure="1"/>'.encode("ascii")
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(workbook)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == WORKBOOK_PART:
-                data = re.sub(rb"(<workbookPr[^>]*/>)", lambda m: m.group(1) + element, data,
-                              count=1)
-            copy = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
-            copy.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(copy, data)
-    return out.getvalue()
-
-
-class _Styles:
-    """The formats of the workbook, created once."""
+class _Styles(FormStyles):
+    """The form's formats plus the few the council's sheet adds."""
 
     def __init__(self, book: xlsxwriter.Workbook) -> None:
-        base = {"font_name": FONT, "font_size": 11, "valign": "top", "text_wrap": True}
-        cell = {**base, "border": 1}
-        points = {**cell, "num_format": "0.00", "align": "center"}
-        self.title = book.add_format({**base, "bold": True, "font_size": 14, "align": "center"})
-        self.subtitle = book.add_format({**base, "font_size": 12, "align": "center"})
-        self.subtitle_bold = book.add_format({**base, "font_size": 12, "align": "center",
-                                              "bold": True})
-        self.text = book.add_format(base)
-        self.bold = book.add_format({**base, "bold": True})
-        self.italic = book.add_format({**base, "italic": True})
-        self.header = book.add_format({**cell, "bold": True, "align": "center",
-                                       "valign": "vcenter", "bg_color": "#D9E1F2"})
-        self.number = book.add_format({**cell, "italic": True, "align": "center", "font_size": 9})
-        group = {1: {"bold": True, "bg_color": "#FCE4D6"}, 2: {"bold": True, "bg_color": "#F2F2F2"},
-                 3: {}}
-        self.level = {d: book.add_format({**cell, **g}) for d, g in group.items()}
-        self.level_points = {d: book.add_format({**points, **g}) for d, g in group.items()}
-        self.locked_text = book.add_format({**cell, "font_size": 10})
-        self.input_score = book.add_format({**points, "locked": False, "bg_color": INPUT_FILL})
-        self.input_text = book.add_format({**cell, "locked": False, "bg_color": INPUT_FILL})
-        self.status = book.add_format({**cell, "align": "center", "font_size": 10})
-        self.survey = book.add_format({**cell, "align": "center", "italic": True,
-                                       "bg_color": SURVEY_FILL, "font_size": 9})
-        na = {"bg_color": NA_FILL, "font_color": "#595959"}
-        self.na_text = book.add_format({**cell, **na})
-        self.na_points = book.add_format({**points, **na})
-        self.na_mark = book.add_format({**cell, **na, "italic": True, "align": "center",
-                                        "font_size": 9})
-        self.total = book.add_format({**cell, "bold": True, "top": 6})
-        self.total_points = book.add_format({**points, "bold": True, "top": 6})
-        self.flag_red = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-        self.flag_orange = book.add_format({"bg_color": "#F8CBAD"})
+        super().__init__(book)
+        cell = {"font_name": FONT, "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
+        self.locked_text = book.add_format(cell)
+        self.status = book.add_format({**cell, "align": "center"})
+        self.survey = self.survey_only
 
 
 def _write_cover(sheet, settings: Settings, sheets: list[UnitSheet], title: str,

@@ -46,11 +46,17 @@ class Template:
             for part in self.parts:
                 data = part.data
                 if part.has_tokens:
-                    data = TOKEN.sub(lambda m: replacements[m.group(0)], data)
+                    data = TOKEN.sub(lambda m: replacements.get(m.group(0), m.group(0)), data)
                 info = zipfile.ZipInfo(part.name, FIXED_ZIP_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, data)
         return buffer.getvalue()
+
+
+def lock_structure(workbook: bytes, password: str = "") -> bytes:
+    """A finished xlsxwriter workbook with its structure locked (xlsxwriter cannot do it),
+    re-zipped with the fixed timestamps."""
+    return Template(workbook, password).stamp({})
 
 
 def legacy_password_hash(password: str) -> str:

@@ -76,7 +76,7 @@ def build_template(spec: TemplateSpec) -> bytes:
     book.define_name("FK_Unit", f'="{Placeholder.UNIT_CODE}"')
     book.define_name("FK_Signature", f'="{Placeholder.SIGNATURE}"')
     book.formats[0].set_font_name(FONT)  # the Normal style: also what users type elsewhere
-    styles = _Styles(book)
+    styles = FormStyles(book)
     password = spec.settings.form_password
     _write_cover(book.add_worksheet(COVER_SHEET), spec, styles, password)
     _write_scoring(book.add_worksheet(SCORING_SHEET), spec, styles, password)
@@ -86,8 +86,9 @@ def build_template(spec: TemplateSpec) -> bytes:
     return buffer.getvalue()
 
 
-class _Styles:
-    """The formats of the form, created once per workbook."""
+class FormStyles:
+    """The formats of a scoring workbook (self-assessment form, appraisal sheet), created once
+    per workbook."""
 
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         base = {"font_name": FONT, "font_size": 11, "valign": "top", "text_wrap": True}
@@ -129,7 +130,7 @@ def _protect(sheet, password: str) -> None:
     sheet.protect(password, {"format_columns": True, "format_rows": True})
 
 
-def _write_cover(sheet, spec: TemplateSpec, styles: _Styles, password: str) -> None:
+def _write_cover(sheet, spec: TemplateSpec, styles: FormStyles, password: str) -> None:
     settings, campaign = spec.settings, spec.settings.campaign
     deadline = format_date(settings.deadlines.self_assessment)
     contact = settings.contact
@@ -174,7 +175,7 @@ def _write_cover(sheet, spec: TemplateSpec, styles: _Styles, password: str) -> N
     _protect(sheet, password)
 
 
-def _write_scoring(sheet, spec: TemplateSpec, styles: _Styles, password: str) -> None:
+def _write_scoring(sheet, spec: TemplateSpec, styles: FormStyles, password: str) -> None:
     campaign, layout = spec.settings.campaign, spec.layout
     last_col = len(COLUMNS) - 1
     for index, (_, width) in enumerate(HEADERS.values()):
@@ -207,7 +208,7 @@ def _write_scoring(sheet, spec: TemplateSpec, styles: _Styles, password: str) ->
     _protect(sheet, password)
 
 
-def _write_item(sheet, item_row: ItemRow, layout: SheetLayout, styles: _Styles) -> None:
+def _write_item(sheet, item_row: ItemRow, layout: SheetLayout, styles: FormStyles) -> None:
     item, row = item_row.item, item_row.row - 1
     depth = min(item.depth, 3) if not item.is_leaf else 3
     text_style = styles.level[depth] if item_row.applicable else styles.na_text
@@ -224,7 +225,7 @@ def _write_item(sheet, item_row: ItemRow, layout: SheetLayout, styles: _Styles) 
     sheet.set_row(row, _row_height(item_row))
 
 
-def _write_leaf_inputs(sheet, item_row: ItemRow, styles: _Styles) -> None:
+def _write_leaf_inputs(sheet, item_row: ItemRow, styles: FormStyles) -> None:
     row = item_row.row - 1
     if item_row.is_input:
         sheet.write_blank(row, 6, None, styles.input_score)
@@ -269,7 +270,7 @@ def _applicable_leaves(item_row: ItemRow, layout: SheetLayout):
             for leaf in _applicable_leaves(child, layout)]
 
 
-def _write_total(sheet, layout: SheetLayout, styles: _Styles) -> None:
+def _write_total(sheet, layout: SheetLayout, styles: FormStyles) -> None:
     row = layout.total_row - 1
     areas = [r for r in layout.rows if r.item.depth == 1 and r.applicable]
     sheet.write_string(row, 0, "", styles.total)
@@ -323,7 +324,7 @@ def _add_validations(sheet, layout: SheetLayout) -> None:
         })
 
 
-def _add_flags(sheet, layout: SheetLayout, styles: _Styles) -> None:
+def _add_flags(sheet, layout: SheetLayout, styles: FormStyles) -> None:
     """Conditional formats that show a score above its max and a score without justification."""
     inputs = layout.inputs()
     if not inputs:
@@ -340,7 +341,7 @@ def _add_flags(sheet, layout: SheetLayout, styles: _Styles) -> None:
         "format": styles.flag_orange})
 
 
-def _write_identity(sheet, styles: _Styles, password: str) -> None:
+def _write_identity(sheet, styles: FormStyles, password: str) -> None:
     sheet.write_string(0, 0, "formkit", styles.text)
     sheet.write_string(1, 0, Placeholder.IDENTITY, styles.text)
     sheet.write_string(2, 0, Placeholder.SIGNATURE, styles.text)

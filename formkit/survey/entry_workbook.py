@@ -16,7 +16,7 @@ import xlsxwriter
 from openpyxl.utils.cell import column_index_from_string
 
 from formkit.forms.identity import IDENTITY_SHEET
-from formkit.forms.stamp import Template
+from formkit.forms.stamp import lock_structure
 from formkit.settings import Settings
 from formkit.survey.entry import (
     CODES_ROW,
@@ -66,7 +66,7 @@ def build_entry_workbook(spec: EntryBookSpec) -> bytes:
     _write_identity(book.add_worksheet(IDENTITY_SHEET), spec, styles, password)
     sheets[0].activate()
     book.close()
-    return Template(buffer.getvalue(), password).stamp({})  # adds the structure lock
+    return lock_structure(buffer.getvalue(), password)
 
 
 def _properties(book: xlsxwriter.Workbook, spec: EntryBookSpec) -> None:
