@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from formkit.errors import WorkspaceError
 from formkit.findings import Code, Finding, has_errors, sort_findings
+from formkit.settings_outputs import DocumentSettings, RankingSettings, parse_documents, parse_ranking
 from formkit.units import EMAIL_PATTERN, UNIT_TYPES
 from formkit.yamlsrc import FieldReader, YMap, load_yaml
 
 SECTIONS = ("campaign", "deadlines", "units", "catalogs", "surveys", "survey", "forms", "contact",
-            "signer", "mail", "sampling", "appraisal")
+            "signer", "mail", "sampling", "appraisal", "ranking", "documents")
 EMPTY_GROUP_RULES = ("renormalise", "zero")
 DOUBLE_ENTRY_RULES = ("optional", "required")  # survey entry & collect: survey.double_entry
 MAIL_SECURITY = ("none", "starttls", "ssl")
@@ -101,6 +102,8 @@ class Settings:
     mail: MailSettings
     sampling_file: str = ""  # survey sampling plan (formkit.survey.plan); optional
     appraisal: AppraisalSettings = AppraisalSettings()  # formkit.appraisal
+    ranking: RankingSettings = field(default_factory=RankingSettings)  # formkit.consolidate
+    documents: DocumentSettings = field(default_factory=DocumentSettings)  # formkit.documents
 
 
 def load_settings(path: Path) -> tuple[Settings | None, list[Finding]]:
@@ -129,6 +132,13 @@ def _section(reader: FieldReader, root: YMap, key: str, allowed: tuple[str, ...]
     m = reader.mapping(root[key], key, root.line_of(key)) or YMap()
     reader.check_keys(m, allowed, required, item=key)
     return m
+
+
+def _optional(reader: FieldReader, root: YMap, key: str) -> YMap:
+    """A section whose keys its own parser checks."""
+    if key not in root:
+        return YMap()
+    return reader.mapping(root[key], key, root.line_of(key)) or YMap()
 
 
 def _parse(reader: FieldReader, data: object) -> Settings | None:
@@ -166,7 +176,9 @@ def _parse(reader: FieldReader, data: object) -> Settings | None:
                     reader.text(forms, "password", "forms"), contact, signer, mail,
                     sampling_file=reader.text(root, "sampling"),
                     appraisal=_appraisal(reader, _section(reader, root, "appraisal",
-                                                          ("workbooks", "missing"))))
+                                                          ("workbooks", "missing"))),
+                    ranking=parse_ranking(reader, _optional(reader, root, "ranking")),
+                    documents=parse_documents(reader, _optional(reader, root, "documents")))
 
 
 def _campaign(reader: FieldReader, m: YMap) -> CampaignInfo | None:

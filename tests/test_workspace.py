@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from decimal import Decimal
 
 import pytest
 from conftest import projection, write
@@ -147,3 +148,35 @@ def test_survey_must_use_the_workspace_catalogue(workspace, tmp_path):
     with pytest.raises(WorkspaceError) as raised:
         open_workspace(workspace)
     assert projection(raised.value.findings) == [("schema.bad_value", None, "surveys")]
+
+
+def test_ranking_and_document_settings_are_read_from_the_example(workspace):
+    settings = open_workspace(workspace).settings
+    assert (settings.ranking.basis, settings.ranking.places) == ("total", 2)
+    assert [b.label for b in settings.ranking.bands] == ["Xuất sắc", "Tốt", "Khá", "Trung bình", "Yếu"]
+    assert settings.ranking.band(Decimal("89.99")) == "Tốt"
+    assert settings.ranking.band(Decimal("90")) == "Xuất sắc"
+    minutes = settings.documents.minutes
+    assert minutes.chair.name == "Trần Văn Bình"
+    assert [m.name for m in minutes.members] == ["Phạm Văn Dũng", "Hoàng Thị Hà", "Vũ Minh Khoa"]
+    assert minutes.members[1].position == "Phó Chánh Văn phòng UBND Thành phố"
+    assert settings.documents.decision.recipients[-1] == "Lưu: VT, NC"
+    assert settings.documents.decision.signer is None  # the campaign's signer signs the decision
+    assert settings.documents.report.signer.title == "PHÓ GIÁM ĐỐC"
+
+
+def test_ranking_and_document_mistakes_point_at_their_lines(workspace):
+    settings = workspace / "campaign.yaml"
+    text = settings.read_text(encoding="utf-8")
+    text = text.replace("  basis: total ", "  basis: điểm ")
+    text = text.replace("    - {from: 80, label: Tốt}", "    - {from: 80, nhan: Tốt}")
+    text = text.replace("    number: \"\"                    #", "    number: 05/QĐ #")
+    text = text.replace("    date: 2021-01-20", "    date: hôm nay")
+    settings.write_text(text, encoding="utf-8")
+    with pytest.raises(WorkspaceError) as raised:
+        open_workspace(workspace)
+    lines = {n: line for n, line in enumerate(text.splitlines(), start=1)}
+    found = {(f.code, lines[f.line].strip().split(":")[0]) for f in raised.value.findings}
+    assert found == {("schema.bad_value", "basis"), ("schema.unknown_key", "- {from"),
+                     ("schema.missing_key", "- {from"), ("schema.bad_value", "number"),
+                     ("schema.wrong_type", "date")}
