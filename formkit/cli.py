@@ -577,53 +577,71 @@ def _totals_line(totals: Totals) -> str:
 @main.command()
 @workspace_argument
 @click.option("--previous", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="results.csv của năm trước (do formkit ghi): tính thay đổi điểm và hạng.")
+              help="Kết quả năm trước do formkit ghi: results.csv hoặc tệp Excel kết quả (.xlsx); "
+                   "tính thay đổi điểm và hạng.")
 @click.option("--allow-incomplete", is_flag=True,
-              help="Vẫn tổng hợp khi còn đơn vị thiếu thẩm định hoặc điều tra XHH (kết quả tạm).")
+              help="Vẫn tổng hợp khi còn đơn vị thiếu thẩm định hoặc điều tra XHH: ghi kết quả tạm "
+                   "(mọi tệp ghi rõ phần thiếu) và kết thúc với mã 1.")
 @json_option
 @reports_errors
 def consolidate(directory: Path, previous: Path | None, allow_incomplete: bool,
                 as_json: bool) -> None:
-    """Tổng hợp Chỉ số CCHC: điểm thẩm định + điều tra XHH, chỉ số %, xếp hạng theo loại đơn vị.
+    """Tổng hợp Chỉ số CCHC: điểm thẩm định + điều tra XHH, chỉ số %, xếp hạng, xếp loại.
 
-    Ghi out/results/Kết quả Chỉ số CCHC <năm>.xlsx (có biểu đồ) và out/results/results.csv.
-    Dừng (mã 2) khi còn đơn vị thiếu dữ liệu, trừ khi dùng --allow-incomplete.
+    Ghi vào out/results/: Kết quả Chỉ số CCHC <năm>.xlsx (có biểu đồ), results.csv,
+    results.parquet và results_leaves.parquet. Quy tắc xếp hạng và xếp loại theo mục ranking
+    của campaign.yaml.
+
+    \b
+    Mã kết thúc: 0 đã tổng hợp đủ dữ liệu; 1 đã tổng hợp tạm với --allow-incomplete nhưng còn
+    đơn vị thiếu dữ liệu; 2 còn đơn vị thiếu dữ liệu (không dùng --allow-incomplete, liệt kê
+    phần thiếu) hoặc lỗi cấu hình, tệp năm trước không đọc được.
 
     Ví dụ: formkit consolidate ./cchc-2020 --previous ./cchc-2019/out/results/results.csv
     """
-    from formkit.consolidate import RANK_RULE, round_half_up
     from formkit.consolidate import consolidate as run
+    from formkit.consolidate import round_half_up
     from formkit.results import write_results
 
     workspace = open_workspace(directory)
     results = run(workspace, previous, allow_incomplete)
     files = write_results(results, workspace.out_dir)
+    code = EXIT_REJECTED if results.missing else EXIT_OK
     if as_json:
-        print_json({"ok": True, "incomplete": list(results.missing),
+        print_json({"ok": not results.missing, "incomplete": list(results.missing),
+                    "rank_rule": results.meta["rank_rule"],
                     "files": {k: str(v) for k, v in files.items()},
                     "units": [_unit_json(u) for u in results.units]})
-        return
-    for line in results.missing:
-        click.echo(f"THIẾU: {line}")
+        sys.exit(code)
+    places = results.meta["rank_places"]
     for u in results.units:
         rank = "-" if u.rank is None else str(u.rank)
-        total, index = (format_number(round_half_up(v)) for v in (u.total, u.index))
+        total, index = (format_number(round_half_up(v, places)) for v in (u.total, u.index))
         click.echo(f"  {u.unit_type:<8} {u.code:<8} {u.name[:30]:<30} {total:>7} {index:>7}% "
-                   f"hạng {rank:>3}  {'; '.join(u.notes)}")
-    click.echo(RANK_RULE)
+                   f"hạng {rank:>3} {u.band:<10} {'; '.join(u.notes)}")
+    click.echo(results.meta["rank_rule"])
     for path in files.values():
         click.echo(f"Đã ghi {path}")
+    for line in results.missing:
+        click.echo(f"THIẾU: {line}")
+    if results.missing:
+        click.echo("KẾT QUẢ TẠM: còn đơn vị thiếu dữ liệu (các tệp kết quả ghi rõ phần thiếu).")
+    sys.exit(code)
 
 
 def _unit_json(u) -> dict:
+    """One unit for --json: floats for reading, the exact total as 'p/q' for checking."""
     def num(v):
         return None if v is None else float(v)
 
-    return {"unit": u.code, "name": u.name, "unit_type": u.unit_type, "status": u.status,
-            "notes": list(u.notes), "appraised": num(u.appraised), "survey": num(u.survey),
-            "total": num(u.total), "total_exact": str(u.total), "applicable_max": num(u.applicable_max),
-            "index_pct": num(u.index), "rank": u.rank, "adjustment": num(u.adjustment),
-            "change": num(u.change), "rank_change": u.rank_change,
+    return {"code": u.code, "name": u.name, "type": u.unit_type, "status": u.status,
+            "missing": list(u.notes) if u.status != "ok" else [],
+            "appraised": num(u.appraised), "survey": num(u.survey), "total": num(u.total),
+            "total_exact": str(u.total), "applicable_max": num(u.applicable_max),
+            "index": num(u.index), "rank": u.rank, "band": u.band,
+            "adjustment": num(u.adjustment), "previous_total": num(u.previous_total),
+            "change": num(u.change), "previous_rank": u.previous_rank,
+            "rank_change": u.rank_change,
             "areas": [{"area": a.code, "appraised": num(a.appraised), "survey": num(a.survey),
                        "total": num(a.total), "max": num(a.max_points),
                        "adjustment": num(a.adjustment)} for a in u.areas]}

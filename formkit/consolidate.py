@@ -4,32 +4,41 @@ index points = appraised points (appraisal-scored parts of the leaves, as the co
              + survey points (survey-scored parts, from the survey scores);
 index %      = index points / the unit's applicable maximum x 100 (leaves that do not apply to the
                unit are left out of both);
-rank         = competition ranking (1, 2, 2, 4) within the unit type on the total rounded to
-               2 decimals half-up (RANK_RULE, stated in every output).
+rank         = competition ranking (1, 2, 2, 4) within the unit type on the total (or the index %,
+               settings `ranking.basis`) rounded half-up to `ranking.places` decimals; the rule
+               text (`rank_rule`) is stated in every output;
+band         = the classification label of the index % rounded to the same places (optional
+               settings `ranking.bands`; empty without bands).
 
 `compute` is the pure core over plain data (`UnitInput`, `TreeSpec`): appraised points stay
 `Decimal`, survey points `Fraction`, their sums `Fraction`; nothing is rounded except for
 presentation and for the ranking key. `consolidate` gathers the inputs from a workspace (ledger,
-current appraisal, survey scores), computes, and reads the previous year's CSV when given.
+current appraisal, survey answers and scores), computes, adds the survey detail
+(formkit.results_survey) and reads the previous year's results (formkit.results_previous).
 """
 
 from __future__ import annotations
 
-import csv
+import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from formkit.catalog import Catalog
 from formkit.errors import FormkitError
+from formkit.results_previous import Previous, read_previous
+from formkit.settings_outputs import RankingSettings
+
+if TYPE_CHECKING:
+    from formkit.results_survey import GroupDetail, QuestionDetail
 
 ZERO = Decimal(0)
+FRACTION_ZERO = Fraction(0)
 RANK_PLACES = 2
-RANK_RULE = ("Xếp hạng theo từng loại đơn vị, trên tổng điểm làm tròn 2 chữ số thập phân "
-             "(làm tròn nửa lên); các đơn vị bằng điểm cùng hạng, hạng kế tiếp bỏ qua "
-             "số hạng đã dùng (1, 2, 2, 4).")
+DEFAULT_RANKING = RankingSettings()
 OK, MISSING_ZERO, EXCLUDED, INCOMPLETE = "ok", "missing-zero", "excluded", "incomplete"
 STATUS_LABELS = {OK: "Đủ dữ liệu", MISSING_ZERO: "Không có biểu: tính 0 điểm thẩm định",
                  EXCLUDED: "Không có biểu: không xếp hạng", INCOMPLETE: "Thiếu dữ liệu"}
@@ -78,9 +87,12 @@ class UnitInput:
 
 # ---- results ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class LeafResult:
+class LeafResult(NamedTuple):
+    """One applicable leaf of one unit (a named tuple: the core builds 200,000 of them)."""
+
     code: str
+    area: str
+    criterion: str
     max_points: Decimal
     self_score: Decimal | None
     appraised: Decimal | None  # None: the leaf has no appraisal part
@@ -124,9 +136,9 @@ class UnitResult:
     survey: Fraction
     self_total: Decimal
     areas: tuple[AreaResult, ...]
-    criteria: dict[str, Fraction]
     leaves: tuple[LeafResult, ...]
     rank: int | None = None
+    band: str = ""  # classification label of the index % as published ('' without bands)
     previous_total: Fraction | None = None
     previous_rank: int | None = None
 
@@ -141,6 +153,16 @@ class UnitResult:
     @property
     def adjustment(self) -> Decimal:
         return self.self_total - self.appraised
+
+    @property
+    def criteria(self) -> dict[str, Fraction]:
+        """Points per criterion (the depth-2 item holding the leaves), exact."""
+        parts: dict[str, list[LeafResult]] = {}
+        for leaf in self.leaves:
+            parts.setdefault(leaf.criterion, []).append(leaf)
+        return {c: Fraction(sum((x.appraised or ZERO for x in leaves), ZERO))
+                + fraction_sum([x.survey for x in leaves if x.survey is not None])
+                for c, leaves in parts.items()}
 
     @property
     def ranked(self) -> bool:
@@ -178,7 +200,9 @@ class Results:
     trees: dict[str, TreeSpec]
     missing: tuple[str, ...]  # what is missing, one line per unit (empty when complete)
     missing_rule: str
-    meta: dict = field(default_factory=dict)  # year, title, catalogue hashes, settings
+    meta: dict = field(default_factory=dict)  # year, title, catalogue hashes, settings, rank_rule
+    survey_groups: tuple[GroupDetail, ...] = ()  # per unit x respondent group (results_survey)
+    survey_questions: tuple[QuestionDetail, ...] = ()  # per unit type x group x question
 
     def of_type(self, unit_type: str) -> list[UnitResult]:
         return [u for u in self.units if u.unit_type == unit_type]
@@ -196,6 +220,14 @@ def round_half_up(value: Fraction | Decimal, places: int = RANK_PLACES) -> Decim
     return Decimal(whole).scaleb(-places)
 
 
+def rank_rule(ranking: RankingSettings = DEFAULT_RANKING) -> str:
+    """The ranking rule in words, as every output states it."""
+    basis = "tổng điểm" if ranking.basis == "total" else "Chỉ số % (tổng điểm / điểm tối đa áp dụng)"
+    return (f"Xếp hạng theo từng loại đơn vị, trên {basis} làm tròn {ranking.places} chữ số "
+            "thập phân (làm tròn nửa lên); các đơn vị bằng nhau cùng hạng, hạng kế tiếp bỏ qua "
+            "số hạng đã dùng (1, 2, 2, 4).")
+
+
 def competition_ranks(values: Sequence[Fraction | Decimal | float | None],
                       places: int = RANK_PLACES) -> list[int | None]:
     """Ranks 1, 2, 2, 4 (highest first) on the values rounded half-up; None stays unranked."""
@@ -209,20 +241,28 @@ def competition_ranks(values: Sequence[Fraction | Decimal | float | None],
 
 def compute(trees: dict[str, TreeSpec], units: Iterable[UnitInput], missing_rule: str = "zero",
             allow_incomplete: bool = False, meta: dict | None = None,
-            previous: dict[str, tuple[Fraction, int | None]] | None = None) -> Results:
-    """Index, ranks and per-type figures; FormkitError when data are missing (unless allowed)."""
+            previous: Previous | None = None,
+            ranking: RankingSettings = DEFAULT_RANKING) -> Results:
+    """Index, ranks, bands and per-type figures; FormkitError when data are missing (unless allowed)."""
     units = list(units)
     missing = [line for unit in units for line in _missing(unit)]
     if missing and not allow_incomplete:
         raise FormkitError("Chưa thể tổng hợp: còn đơn vị thiếu dữ liệu (" + "; ".join(missing)
                            + "). Bổ sung dữ liệu, hoặc dùng --allow-incomplete để tổng hợp tạm.")
     results = [_unit_result(trees[u.unit_type], u, missing_rule) for u in units]
-    ranked = _rank(results)
+    if ranking.bands:
+        results = [replace(r, band=ranking.band(round_half_up(r.index, ranking.places)))
+                   for r in results]
+    ranked = _rank(results, ranking)
     if previous:
-        ranked = [_with_previous(r, previous.get(r.code)) for r in ranked]
+        ranked = [replace(r, previous_total=previous[r.code][0], previous_rank=previous[r.code][1])
+                  if r.code in previous else r for r in ranked]
     summaries = tuple(_summary(trees[t], [r for r in ranked if r.unit_type == t and r.ranked])
                       for t in trees if any(r.unit_type == t and r.ranked for r in ranked))
-    return Results(tuple(ranked), summaries, trees, tuple(missing), missing_rule, dict(meta or {}))
+    meta = {**(meta or {}), "rank_rule": rank_rule(ranking), "has_bands": bool(ranking.bands),
+            "rank_basis": ranking.basis, "rank_places": ranking.places,
+            "bands": [(b.minimum, b.label) for b in ranking.bands]}
+    return Results(tuple(ranked), summaries, trees, tuple(missing), missing_rule, meta)
 
 
 def _missing(unit: UnitInput) -> list[str]:
@@ -239,8 +279,6 @@ def _missing(unit: UnitInput) -> list[str]:
 
 
 def _unit_result(tree: TreeSpec, unit: UnitInput, missing_rule: str) -> UnitResult:
-    appraised = unit.appraised or {}
-    survey = unit.survey or {}
     status, notes = OK, []
     if _missing(unit):
         status, notes = INCOMPLETE, [line.split(": ", 1)[1] for line in _missing(unit)]
@@ -248,117 +286,111 @@ def _unit_result(tree: TreeSpec, unit: UnitInput, missing_rule: str) -> UnitResu
         status = EXCLUDED if missing_rule == "exclude" else MISSING_ZERO
         notes.insert(0, "không có biểu tự đánh giá được nhận: "
                      + ("không xếp hạng" if status == EXCLUDED else "điểm thẩm định tính 0"))
-    leaves, area_sums, criteria = [], {}, {}
+    appraised, survey, self_scores = unit.appraised or {}, unit.survey or {}, unit.self_scores
+    leaves, by_area = [], {}
     for spec in tree.leaves:
         if unit.code in spec.not_applicable_to:
             continue
-        a_part = (appraised.get(spec.code) or ZERO) if spec.appraisal else None
-        s_part = (survey.get(spec.code) or Fraction(0)) if spec.survey else None
-        self_score = unit.self_scores.get(spec.code)
-        leaves.append(LeafResult(spec.code, spec.max_points, self_score, a_part, s_part))
-        sums = area_sums.setdefault(spec.area, [ZERO, [], ZERO, ZERO])
-        sums[0] += spec.max_points
-        if a_part is not None:
-            sums[2] += a_part
-            sums[3] += self_score or ZERO
-        if s_part is not None:
-            sums[1].append(s_part)
-        crit = criteria.setdefault(spec.criterion, [ZERO, []])
-        crit[0] += a_part or ZERO
-        if s_part:
-            crit[1].append(s_part)
-    areas = tuple(AreaResult(code, s[0], s[2], sum(s[1], Fraction(0)), s[3])
-                  for code, _ in tree.areas if (s := area_sums.get(code)))
+        code = spec.code
+        leaf = LeafResult(code, spec.area, spec.criterion, spec.max_points, self_scores.get(code),
+                          (appraised.get(code) or ZERO) if spec.appraisal else None,
+                          (survey.get(code) or FRACTION_ZERO) if spec.survey else None)
+        leaves.append(leaf)
+        by_area.setdefault(spec.area, []).append(leaf)
+    areas = tuple(_area(code, by_area[code]) for code, _ in tree.areas if code in by_area)
     return UnitResult(
         unit.code, unit.name, unit.unit_type, status, tuple(notes),
         sum((a.max_points for a in areas), ZERO), sum((a.appraised for a in areas), ZERO),
-        sum((a.survey for a in areas), Fraction(0)), sum((a.self_score for a in areas), ZERO),
-        areas, {c: Fraction(v[0]) + sum(v[1], Fraction(0)) for c, v in criteria.items()},
-        tuple(leaves))
+        fraction_sum([a.survey for a in areas]), sum((a.self_score for a in areas), ZERO),
+        areas, tuple(leaves))
 
 
-def _rank(results: list[UnitResult]) -> list[UnitResult]:
+def _area(code: str, leaves: list[LeafResult]) -> AreaResult:
+    scored = [leaf for leaf in leaves if leaf.appraised is not None]
+    return AreaResult(code, sum((leaf.max_points for leaf in leaves), ZERO),
+                      sum((leaf.appraised for leaf in scored), ZERO),
+                      fraction_sum([leaf.survey for leaf in leaves if leaf.survey is not None]),
+                      sum((leaf.self_score or ZERO for leaf in scored), ZERO))
+
+
+def fraction_sum(values: Sequence[Fraction]) -> Fraction:
+    """Exact sum over one common denominator: one reduction instead of one per addition."""
+    if not values:
+        return Fraction(0)
+    common = math.lcm(*(v.denominator for v in values))
+    return Fraction(sum(v.numerator * (common // v.denominator) for v in values), common)
+
+
+def _rank(results: list[UnitResult], ranking: RankingSettings) -> list[UnitResult]:
     out = list(results)
     for unit_type in dict.fromkeys(r.unit_type for r in results):
         idx = [i for i, r in enumerate(results) if r.unit_type == unit_type and r.ranked]
-        for i, rank in zip(idx, competition_ranks([results[i].total for i in idx]), strict=True):
-            out[i] = _replace(results[i], rank=rank)
+        keys = [results[i].total if ranking.basis == "total" else results[i].index for i in idx]
+        for i, rank in zip(idx, competition_ranks(keys, ranking.places), strict=True):
+            out[i] = replace(results[i], rank=rank)
     return out
-
-
-def _replace(result: UnitResult, **changes) -> UnitResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)
-
-
-def _with_previous(result: UnitResult, previous: tuple[Fraction, int | None] | None) -> UnitResult:
-    if previous is None:
-        return result
-    return _replace(result, previous_total=previous[0], previous_rank=previous[1])
 
 
 def _summary(tree: TreeSpec, units: list[UnitResult]) -> TypeSummary:
     totals = [u.total for u in units]
-    mean = sum(totals, Fraction(0)) / len(totals)
+    mean = fraction_sum(totals) / len(totals)
     ordered = sorted(totals)
     mid = len(ordered) // 2
     median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-    highest = max(units, key=lambda u: u.total)  # first in unit order on a tie
-    lowest = min(units, key=lambda u: u.total)
-    area_means = {}
-    for code, _ in tree.areas:
-        shares = [a.percent for u in units for a in u.areas if a.code == code and a.max_points]
-        if shares:
-            area_means[code] = sum(shares, Fraction(0)) / len(shares)
+    positions = range(len(units))
+    highest = units[max(positions, key=totals.__getitem__)]  # first in unit order on a tie
+    lowest = units[min(positions, key=totals.__getitem__)]
+    shares: dict[str, list[Fraction]] = {}
+    for unit in units:
+        for area in unit.areas:
+            if area.max_points:
+                total = area.total
+                top, bottom = area.max_points.as_integer_ratio()
+                shares.setdefault(area.code, []).append(
+                    Fraction(total.numerator * bottom * 100, total.denominator * top))
+    area_means = {code: fraction_sum(shares[code]) / len(shares[code])
+                  for code, _ in tree.areas if code in shares}
     return TypeSummary(tree.unit_type, len(units), mean, median, highest.code, lowest.code,
                        sum(1 for t in totals if t > mean), sum(1 for t in totals if t < mean),
                        area_means)
-
-
-# ---- previous year's CSV ------------------------------------------------------------------------
-
-def read_previous(path: Path) -> dict[str, tuple[Fraction, int | None]]:
-    """unit -> (total, rank) from a results.csv written by a previous run (CSV_COLUMNS)."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise FormkitError(f"Không đọc được tệp kết quả năm trước {path}: {exc}") from exc
-    if not rows or not {"unit", "total", "rank"} <= set(rows[0]):
-        raise FormkitError(f"Tệp {path} không phải results.csv của formkit (cần các cột unit, "
-                           "total, rank).")
-    try:
-        return {row["unit"]: (Fraction(row["total"]), int(row["rank"]) if row["rank"] else None)
-                for row in rows}
-    except ValueError as exc:
-        raise FormkitError(f"Tệp {path} có giá trị không hợp lệ: {exc}") from exc
 
 
 # ---- from a workspace ---------------------------------------------------------------------------
 
 def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool = False
                 ) -> Results:
-    """Consolidate a campaign workspace (ledger, current appraisal, survey scores)."""
+    """Consolidate a campaign workspace (ledger, current appraisal, survey answers and scores);
+    `previous`: last year's results.csv or results workbook, read first so a bad file fails fast."""
     from formkit.appraisal import current_appraisal
     from formkit.intake.examine import ACCEPTED, WARNINGS
+    from formkit.results_survey import survey_detail
+    from formkit.survey.doubleentry import valid_answers
     from formkit.survey.status import score_workspace
+
+    prior = read_previous(previous) if previous else None
 
     with workspace.ledger() as ledger:
         with_return = {row[0] for row in ledger.conn.execute(
             "SELECT unit_code FROM received_files WHERE status IN (?, ?) AND kind = '' AND "
             "superseded_by IS NULL AND unit_code IS NOT NULL", (ACCEPTED, WARNINGS))}
     appraisals = {a.unit: a for a in current_appraisal(workspace)}
-    scores = score_workspace(workspace)
+    answers = valid_answers(workspace)
+    scores = score_workspace(workspace, answers)
     survey: dict[str, dict] = {}
     gaps: dict[str, list[str]] = {}
     leaves = scores.leaves
+    asked, answered = set(), set()  # units with an applicable survey leaf; with an answered one
     for unit, leaf, points, applicable, no_answers in zip(
             leaves["unit"], leaves["leaf"], leaves["points_exact"], leaves["applicable"],
             leaves["no_answers"], strict=True):
         survey.setdefault(unit, {})[leaf] = points
-        if applicable and no_answers:
-            gaps.setdefault(unit, []).append(leaf)
+        if applicable:
+            asked.add(unit)
+            if no_answers:
+                gaps.setdefault(unit, []).append(leaf)
+            else:
+                answered.add(unit)
+    silent = asked - answered  # survey leaves to score, not one valid answer: no survey data
     inputs = []
     for unit in workspace.sorted_units():
         if unit.unit_type not in workspace.catalogs:
@@ -368,7 +400,8 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
             unit.code, unit.short_name, unit.unit_type, unit.code in with_return,
             None if appraisal is None else {s.leaf: s.appraised for s in appraisal.scores},
             {} if appraisal is None else {s.leaf: s.self_score for s in appraisal.scores},
-            survey.get(unit.code), bool(appraisal and appraisal.stale),
+            None if unit.code in silent else survey.get(unit.code),
+            bool(appraisal and appraisal.stale),
             tuple(gaps.get(unit.code, ()))))
     trees = {t: TreeSpec.from_catalog(c) for t, c in workspace.catalogs.items()}
     settings = workspace.settings
@@ -378,5 +411,7 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
             "missing_rule": settings.appraisal.missing,
             "empty_group": settings.survey.empty_group,
             "previous": str(previous) if previous else ""}
-    return compute(trees, inputs, settings.appraisal.missing, allow_incomplete, meta,
-                   read_previous(previous) if previous else None)
+    results = compute(trees, inputs, settings.appraisal.missing, allow_incomplete, meta, prior,
+                      settings.ranking)
+    groups, questions = survey_detail(workspace, answers, scores)
+    return replace(results, survey_groups=groups, survey_questions=questions)

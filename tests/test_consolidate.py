@@ -1,14 +1,20 @@
-"""Consolidation on the demo campaign, and the ranking rule on hand-made values."""
+"""Consolidation on the demo campaign (library, `formkit consolidate`, LibreOffice rendering), and
+the ranking rule on hand-made values."""
 
 from __future__ import annotations
 
 import csv
+import json
+import re
+import shutil
+import subprocess
 import zipfile
 from decimal import Decimal
 from fractions import Fraction
 
 import openpyxl
 import pytest
+from conftest import run_cli
 
 from formkit.appraisal import current_appraisal
 from formkit.consolidate import (
@@ -23,7 +29,10 @@ from formkit.consolidate import (
 )
 from formkit.demo import run_demo
 from formkit.errors import FormkitError
+from formkit.office import convert, find_libreoffice
 from formkit.results import csv_text, workbook_bytes, write_results
+from formkit.results_previous import DATA_SHEET
+from formkit.survey.doubleentry import valid_answers
 from formkit.survey.status import score_workspace
 from formkit.workspace import open_workspace
 
@@ -91,7 +100,7 @@ def test_ranks_and_summaries(results):
 def test_workbook_csv_and_determinism(workspace, results, tmp_path):
     files = write_results(results, tmp_path)
     names = zipfile.ZipFile(files["workbook"]).namelist()
-    assert sum(n.startswith("xl/charts/chart") for n in names) == len(results.summaries)
+    assert sum(n.startswith("xl/charts/chart") for n in names) == len(results.summaries) + 1
     book = openpyxl.load_workbook(files["workbook"])
     assert "Phương pháp" in book.sheetnames
     assert workbook_bytes(results) == workbook_bytes(consolidate(workspace))
@@ -139,3 +148,97 @@ def test_refuses_when_incomplete_and_says_so():
     assert by["C"].status == MISSING_ZERO and by["C"].rank == 2
     excluded = compute(_tree(), units, "exclude", allow_incomplete=True)
     assert {u.code: u.rank for u in excluded.units}["C"] is None
+
+
+def test_year_on_year_from_last_years_workbook(workspace, results, tmp_path):
+    path = write_results(results, tmp_path)["workbook"]
+    book = openpyxl.load_workbook(path)
+    data = book[DATA_SHEET]
+    columns = [c.value for c in data[1]]
+    row = data[3]
+    unit = row[columns.index("unit")].value
+    row[columns.index("total")].value -= 2
+    row[columns.index("rank")].value = 40
+    book.save(path)
+    again = {u.code: u for u in consolidate(workspace, path).units}
+    assert abs(float(again[unit].change) - 2) < 1e-9 and again[unit].rank_change == 40 - again[
+        unit].rank
+    others = [u for code, u in again.items() if code != unit]
+    assert all(abs(float(u.change)) < 1e-9 and u.rank_change == 0 for u in others)
+
+
+def test_survey_detail_accounts_for_every_answer(workspace, results):
+    answers = valid_answers(workspace)
+    groups = results.survey_groups
+    assert sum(g.answers + g.no_answer for g in groups) == len(answers)
+    assert sum(q.answers + q.no_answer for q in results.survey_questions) == len(answers)
+    samples = score_workspace(workspace, answers).samples
+    expected = {(r.unit, r.group): (r.questionnaires, bool(r.shortfall))
+                for r in samples.itertuples(index=False)}
+    assert {(g.unit, g.group): (g.questionnaires, g.shortfall) for g in groups} == expected
+    assert all(g.percent is None or 0 <= g.percent <= 100 for g in groups)
+    assert any(g.shortfall for g in groups) and all(g.leaves_answered <= g.leaves_fed for g in groups)
+
+
+def test_cli_consolidate_complete_json(workspace, results):
+    outcome = run_cli("consolidate", workspace.root, "--json")
+    assert outcome.exit_code == 0, outcome.output
+    payload = json.loads(outcome.stdout)
+    assert payload["ok"] and payload["incomplete"] == [] and payload["rank_rule"]
+    assert set(payload["files"]) == {"workbook", "csv", "parquet", "leaves_parquet"}
+    by = {u.code: u for u in results.units}
+    for unit in payload["units"]:
+        expected = by[unit["code"]]
+        assert {"code", "name", "type", "appraised", "survey", "total", "index", "rank", "band",
+                "status", "missing"} <= set(unit)
+        assert (unit["name"], unit["type"], unit["rank"], unit["band"], unit["status"]) == (
+            expected.name, expected.unit_type, expected.rank, expected.band, expected.status)
+        assert Fraction(unit["total_exact"]) == expected.total
+        assert abs(unit["index"] - float(expected.index)) < 1e-12
+        assert (unit["missing"] == []) == (expected.status == "ok")
+    assert {u["band"] for u in payload["units"]} <= {"Xuất sắc", "Tốt", "Khá", "Trung bình", "Yếu"}
+
+
+def test_cli_consolidate_incomplete_exits_2_then_1_with_what_is_missing(tmp_path):
+    from formkit.workspace import init_workspace
+
+    root = tmp_path / "cchc"
+    init_workspace(root, "hanoi-2020")
+    refused = run_cli("consolidate", root)
+    assert refused.exit_code == 2
+    assert "Chưa thể tổng hợp" in refused.output and "BDT Ban Dân tộc: chưa có điểm điều tra XHH" \
+        in refused.output and "--allow-incomplete" in refused.output
+    assert not (root / "out" / "results").exists()
+    provisional = run_cli("consolidate", root, "--allow-incomplete")
+    assert provisional.exit_code == 1
+    assert "THIẾU: 001 Ba Đình: chưa có điểm điều tra XHH" in provisional.stdout
+    assert "KẾT QUẢ TẠM" in provisional.stdout
+    rows = list(csv.DictReader((root / "out/results/results.csv").read_text("utf-8").splitlines()))
+    assert all("chưa có điểm điều tra XHH" in row["missing"] for row in rows)
+    payload = json.loads(run_cli("consolidate", root, "--allow-incomplete", "--json").stdout)
+    assert payload["ok"] is False and len(payload["incomplete"]) == len(payload["units"]) == 52
+    assert all(u["missing"] for u in payload["units"])
+
+
+def _pdf_pages(pdf) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          check=True).stdout.decode("utf-8")
+    return text.split("\f")
+
+
+@pytest.mark.skipif(find_libreoffice() is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice or pdftotext is not installed")
+def test_libreoffice_renders_the_results_workbook(results, tmp_path):
+    path = write_results(results, tmp_path)["workbook"]
+    pages = _pdf_pages(convert(path, "pdf", tmp_path / "pdf"))
+    text = "\n".join(pages)
+    for title in ("Kết quả Chỉ số CCHC năm 2020", "Xếp hạng Chỉ số CCHC năm 2020: Sở, ban, ngành",
+                  "Xếp hạng Chỉ số CCHC năm 2020: Quận, huyện, thị xã",
+                  "Tỉ lệ điểm trung bình theo lĩnh vực", "Chi tiết theo tiêu chí thành phần",
+                  "Điều tra xã hội học", "Phương pháp tính", "Sở Tài chính", "Cầu Giấy"):
+        assert title in text, title
+    footers = [re.findall(r"(\S.*?)\s{2,}Trang \d+/\d+", page) for page in pages]
+    printed_first = [f for f in footers if f and (f[-1] == "Kết quả Chỉ số CCHC năm 2020"
+                                                  or f[-1].startswith("Xếp hạng"))]
+    assert len(printed_first) <= 6  # the summary and the rankings: a few pages
+    assert len(pages) < 194  # what the workbook printed before it had a print layout
