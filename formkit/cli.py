@@ -651,10 +651,13 @@ def _unit_json(u) -> dict:
 def _register_groups() -> None:
     """Command groups that live in their own modules."""
     from formkit.cli_appraise import appraise
+    from formkit.cli_report import report, templates
     from formkit.cli_survey import survey
 
     main.add_command(survey)
     main.add_command(appraise)
+    main.add_command(report)
+    main.add_command(templates)
 
 
 _register_groups()

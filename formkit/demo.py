@@ -1,5 +1,9 @@
 """`formkit demo`: every stage that exists, run on the shipped Hanoi 2020 example.
 
+From the forms to the documents: simulated returns (a few faulty, two missing), survey answers
+keyed twice, the council's appraisal, consolidation, then the minutes, report and decision as
+Word files (no PDF: the demo must run where LibreOffice is not installed).
+
 Safe to re-run: an existing demo workspace is reused, never re-initialised, so nothing received
 or recorded in it is lost.
 """
@@ -50,6 +54,8 @@ class DemoResult:
 
 
 def run_demo(root: Path | str) -> DemoResult:
+    from formkit.documents.render import write_documents  # imports matplotlib: not on every command
+
     root = Path(root)
     created = not is_workspace(root)
     if created:
@@ -72,8 +78,13 @@ def run_demo(root: Path | str) -> DemoResult:
     status = campaign_status(workspace)
     outputs.update(_survey(workspace))
     outputs.update(_appraisal(workspace))
-    files = write_results(consolidate(workspace, allow_incomplete=True), workspace.out_dir)
+    results = consolidate(workspace, allow_incomplete=True)
+    files = write_results(results, workspace.out_dir)
     outputs.update({f"results_{name}": str(path) for name, path in files.items()})
+    documents = write_documents(workspace, results)  # Word only: the demo needs no LibreOffice
+    outputs.update({"documents_minutes": str(documents.minutes[0].parent),
+                    "documents_report": str(documents.report),
+                    "documents_decision": str(documents.decision)})
     with workspace.ledger() as ledger, ledger.transaction():
         ledger.log("demo.run", {"outputs": sorted(outputs), "forms": len(forms)})
     units = {t: len(workspace.sorted_units(t)) for t in workspace.catalogs}

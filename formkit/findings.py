@@ -318,6 +318,37 @@ class Code(Enum):
                         "Tệp này thay cho {count} phiếu đã nhận trước ở bản nhập {copy} ({files}).")
     # ---- end survey entry & collect
 
+    # ---- templates (issue 7)
+    # Word templates (formkit.documents.lint); `item` names the paragraph or table cell.
+    TEMPLATE_NOT_DOCX = ("template.not_docx", E, "Not a Word document",
+                         "Không mở được tệp như một văn bản Word .docx ({detail}). Mở mẫu bằng Word và "
+                         "lưu lại dưới dạng Tài liệu Word (.docx).")
+    TEMPLATE_UNKNOWN_KIND = ("template.unknown_kind", W, "Template of no known kind",
+                             "Tên tệp '{name}' không phải tên một mẫu văn bản ({names}) nên chỉ kiểm tra "
+                             "cú pháp thẻ, chưa kiểm tra biến. Đặt tên tệp trùng tên mẫu cần thay thế.")
+    TEMPLATE_SPLIT_TAG = ("template.split_tag", W, "Tag split across runs",
+                          "Thẻ {tag} bị Word tách thành nhiều đoạn định dạng (run) trong «{excerpt}». "
+                          "docxtpl vẫn ghép lại được, nhưng cả thẻ sẽ mang định dạng của phần đầu. Xóa cả "
+                          "thẻ rồi gõ lại một lần, liền một mạch, không định dạng riêng từng phần của thẻ.")
+    TEMPLATE_UNCLOSED_TAG = ("template.unclosed_tag", E, "Tag not closed in its paragraph",
+                             "Thẻ mở bằng '{opener}' trong «{excerpt}» không đóng trong cùng đoạn văn, nên "
+                             "không điền được. Mỗi thẻ phải nằm trọn trong một đoạn: sửa hoặc gõ lại thẻ.")
+    TEMPLATE_CURLY_QUOTES = ("template.curly_quotes", W, "Curly quotes inside a tag",
+                             "Thẻ {tag} chứa dấu nháy cong (“ ” ‘ ’) do Word tự đổi. docxtpl đổi lại thành "
+                             "nháy thẳng khi điền, nhưng nên sửa: tắt tự động đổi dấu nháy (Tệp > Tùy chọn > "
+                             "Soát lỗi > Tùy chọn Tự động sửa > Tự động định dạng khi gõ) rồi gõ lại dấu "
+                             "nháy thẳng.")
+    TEMPLATE_SYNTAX = ("template.syntax", E, "Template syntax error",
+                       "Lỗi cú pháp thẻ trong «{excerpt}»: {detail}. Sửa thẻ rồi kiểm tra lại mẫu.")
+    TEMPLATE_UNKNOWN_VARIABLE = ("template.unknown_variable", E, "Variable not in the template's contract",
+                                 "Biến '{name}' trong «{excerpt}» không có trong danh sách biến của mẫu "
+                                 "{kind}, nên không điền được. Kiểm tra lỗi gõ; ở đây dùng được: {allowed} "
+                                 "(xem report_templates/README.md).")
+    TEMPLATE_MISSING_VARIABLE = ("template.missing_variable", E, "Required variable not used",
+                                 "Mẫu {kind} không dùng biến bắt buộc '{name}' ({meaning}). Thêm thẻ của "
+                                 "biến này vào đúng chỗ, theo mẫu có sẵn của formkit.")
+    # ---- end templates
+
     def __init__(self, code: str, severity: Severity, title: str, template: str) -> None:
         self.code = code
         self.severity = severity

@@ -18,3 +18,12 @@ def templates_root() -> Path:
 
 def example_names() -> list[str]:
     return sorted(p.stem for p in (templates_root() / "examples").glob("*.yaml"))
+
+
+def report_templates_root() -> Path:
+    """The shipped Word templates of the documents (report_templates/README.md)."""
+    for candidate in (_PACKAGE_DIR / "_data" / "report_templates",
+                      _PACKAGE_DIR.parent / "report_templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("report_templates not found beside or inside the formkit package")

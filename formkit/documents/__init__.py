@@ -1,0 +1,1 @@
+"""Official documents of the campaign: appraisal minutes, synthesis report, announcement decision."""

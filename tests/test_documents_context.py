@@ -1,0 +1,213 @@
+"""The documents' contexts on the demo campaign: every contract variable, every figure the consolidation's."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from formkit.appraisal import current_appraisal
+from formkit.consolidate import OK, LeafSpec, TreeSpec, UnitInput, compute, consolidate, round_half_up
+from formkit.demo import run_demo
+from formkit.documents.charts import Chart
+from formkit.documents.common import document_dates, number_line, short_caps
+from formkit.documents.context import build_contexts, proposal_text
+from formkit.documents.report_context import group
+from formkit.documents.schema import context_gaps
+from formkit.results import csv_text
+from formkit.text import collation_key, format_number
+from formkit.workspace import open_workspace
+
+
+def demo_root(tmp_path_factory) -> Path:
+    """The demo campaign, built once per test session for both documents test modules."""
+    base = tmp_path_factory.getbasetemp() / "documents-demo"
+    if not (base / "built").exists():
+        run_demo(base / "d")
+        (base / "built").write_text("ok", encoding="utf-8")
+    return base / "d"
+
+
+def fmt(value) -> str:
+    """How a published figure reads: rounded half-up to 2 places, decimal comma."""
+    return format_number(round_half_up(Fraction(value)), 2)
+
+
+def in_rank_order(units):
+    return sorted(units, key=lambda u: (u.rank is None, u.rank or 0, collation_key(u.name)))
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    return open_workspace(demo_root(tmp_path_factory))
+
+
+@pytest.fixture(scope="module")
+def results(workspace):
+    return consolidate(workspace)
+
+
+@pytest.fixture(scope="module")
+def contexts(workspace, results):
+    return build_contexts(workspace, results)
+
+
+def test_every_contract_variable_is_provided(contexts, results):
+    assert len(contexts.minutes) == len(results.units) == 52
+    for context in contexts.minutes.values():
+        assert context_gaps("minutes", context) == []
+    assert context_gaps("report", contexts.report) == []
+    assert context_gaps("decision", contexts.decision) == []
+
+
+def test_ranking_tables_are_the_consolidation(workspace, results, contexts):
+    names = {u.code: u.document_name for u in workspace.units}
+    groups = {g["label"]: g for g in contexts.report["groups"]}
+    appendices = contexts.decision["appendices"]
+    assert [a["numeral"] for a in appendices] == ["I", "II"]
+    for unit_type, appendix, label in (("so", appendices[0], "các sở, ban, ngành"),
+                                       ("district", appendices[1], "UBND các quận, huyện, thị xã")):
+        expected = in_rank_order(results.of_type(unit_type))
+        ranking = groups[label]["ranking"]
+        assert [r["name"] for r in ranking] == [r["name"] for r in appendix["rows"]] == [
+            names[u.code] for u in expected]
+        area_codes = [a["code"] for a in appendix["areas"]]
+        for n, (unit, row, line) in enumerate(zip(expected, appendix["rows"], ranking, strict=True), 1):
+            figures = {"appraised": fmt(unit.appraised), "survey": fmt(unit.survey),
+                       "total": fmt(unit.total), "index": fmt(unit.index), "rank": str(unit.rank),
+                       "band": unit.band}
+            assert {k: row[k] for k in figures} == figures == {k: line[k] for k in figures}
+            assert row["stt"] == str(n)
+            by_area = {a.code: fmt(a.total) for a in unit.areas}
+            assert row["areas"] == [by_area.get(code, "") for code in area_codes]
+
+
+def test_group_sentences_state_the_consolidation_figures(workspace, results, contexts):
+    names = {u.code: u.document_name for u in workspace.units}
+    for summary, context in zip(results.summaries, contexts.report["groups"], strict=True):
+        ranked = [u for u in results.of_type(summary.unit_type) if u.ranked]
+        best = max(round_half_up(u.total) for u in ranked)
+        worst = min(round_half_up(u.total) for u in ranked)
+        top = [names[u.code] for u in ranked if round_half_up(u.total) == best]
+        bottom = [names[u.code] for u in ranked if round_half_up(u.total) == worst]
+        assert context["mean"] == fmt(summary.mean) and context["median"] == fmt(summary.median)
+        assert context["highest"] == {"name": " và ".join(top), "total": fmt(best)}
+        assert context["lowest"] == {"name": " và ".join(bottom), "total": fmt(worst)}
+        assert context["count"] == str(summary.count) == str(len(ranked))
+        above = sum(1 for u in ranked if u.total > summary.mean)
+        below = sum(1 for u in ranked if u.total < summary.mean)
+        assert (context["above"], context["below"]) == (str(above), str(below))
+        first = context["sentences"][0]
+        for text in (f"là {fmt(summary.mean)} điểm", f"đạt cao nhất với {fmt(best)} điểm",
+                     f"thấp nhất là {' và '.join(bottom)} với {fmt(worst)} điểm",
+                     f"có {above} đơn vị đạt trên mức trung bình và {below} đơn vị dưới"):
+            assert text in first
+        assert [a["percent"] for a in context["area_means"]] == [
+            fmt(summary.area_mean_percent[a["code"]]) for a in context["area_means"]]
+        assert isinstance(context["chart_ranking"], Chart) and isinstance(context["chart_areas"], Chart)
+        assert context["chart_change"] == "" and context["change_sentences"] == []
+
+
+def test_minutes_figures_are_the_councils(workspace, results, contexts):
+    appraisals = {a.unit: a for a in current_appraisal(workspace)}
+    for unit in results.units:
+        context = contexts.minutes[unit.code]
+        appraisal = appraisals.get(unit.code)
+        if appraisal is None:
+            assert context["missing"] and "không có báo cáo tự đánh giá" in context["conclusion"][0]
+            continue
+        assert context["totals"]["appraised"] == fmt(appraisal.total)
+        assert context["totals"]["self"] == fmt(appraisal.self_total)
+        assert context["totals"]["difference"].lstrip("+") == fmt(appraisal.total - appraisal.self_total)
+        rows = {r["code"]: r for r in context["rows"]}
+        for score in appraisal.scores:
+            row = rows[score.leaf]
+            assert (row["appraised"], row["self"], row["reason"]) == (
+                fmt(score.appraised), "" if score.self_score is None else fmt(score.self_score),
+                score.reason)
+        for area in unit.areas:
+            assert rows[area.code]["appraised"] == fmt(area.appraised)
+            assert rows[area.code]["level"] == 1
+        assert f"tổng điểm sau thẩm định: {fmt(appraisal.total)} điểm" in context["conclusion"][0]
+        assert context["survey_points"] == fmt(unit.survey)
+
+
+def test_header_lines_signers_and_dates(contexts):
+    decision, report = contexts.decision, contexts.report
+    minutes = contexts.minutes["005"]
+    assert decision["header"] == {"parent_body": "", "issuing_body": "ỦY BAN NHÂN DÂN\nTHÀNH PHỐ HÀ NỘI",
+                                  "number_line": "Số:      /QĐ-UBND",
+                                  "place_date": "Hà Nội, ngày 05 tháng 3 năm 2021"}
+    assert decision["reference"] == "số      /QĐ-UBND ngày 05 tháng 3 năm 2021"
+    assert decision["signer"]["position"] == "KT. CHỦ TỊCH" and decision["recipients"][-1] == "Lưu: VT, NC"
+    assert report["header"]["parent_body"] == "UBND THÀNH PHỐ HÀ NỘI"
+    assert report["header"]["issuing_body"] == "SỞ NỘI VỤ"
+    assert report["header"]["place_date"] == "Hà Nội, ngày 25 tháng 02 năm 2021"
+    assert report["signer"]["title"] == "PHÓ GIÁM ĐỐC"
+    assert minutes["header"]["place_date"] == "Hà Nội, ngày 20 tháng 01 năm 2021"
+    assert minutes["unit"]["document_name"] == "UBND quận Cầu Giấy"
+    assert all(b.startswith("Căn cứ ") and not b.endswith(";") for b in decision["basis"])
+    assert number_line("5", "QĐ-UBND") == "Số: 05/QĐ-UBND"
+    assert number_line("123", "BC-SNV") == "Số: 123/BC-SNV"
+    assert short_caps("Uỷ ban nhân dân tỉnh Bắc Ninh") == "UBND TỈNH BẮC NINH"
+    assert short_caps("Bộ Nội vụ") == "BỘ NỘI VỤ"
+    assert proposal_text("Tờ trình số 12/TTr-SNV;") == "Xét đề nghị tại Tờ trình số 12/TTr-SNV"
+
+
+def test_dates_fall_back_to_campaign_dates_never_today(workspace):
+    settings = workspace.settings
+    undated = dataclasses.replace(settings, documents=dataclasses.replace(
+        settings.documents, minutes=dataclasses.replace(settings.documents.minutes, date=None),
+        report=dataclasses.replace(settings.documents.report, date=None),
+        decision=dataclasses.replace(settings.documents.decision, date=None)))
+    assert set(document_dates(undated).values()) == {settings.deadlines.appraisal}
+    no_deadline = dataclasses.replace(undated, deadlines=dataclasses.replace(settings.deadlines,
+                                                                             appraisal=None))
+    assert set(document_dates(no_deadline).values()) == {settings.campaign.issue_date}
+
+
+def test_units_with_incomplete_data_are_listed(workspace, results, contexts):
+    names = {u.code: u.document_name for u in workspace.units}
+    lacking = [u for u in results.units if u.status != OK]
+    assert lacking  # the demo has units that sent nothing
+    assert contexts.report["missing"] == [f"{names[u.code]}: {'; '.join(u.notes)}" for u in lacking]
+
+
+def test_year_on_year_sentences_and_chart(workspace, results, tmp_path):
+    rows = list(csv.DictReader(csv_text(results).splitlines()))
+    improved = next(u for u in results.units if u.unit_type == "district" and u.rank)
+    for row in rows:
+        if row["unit"] == improved.code:
+            row["total"] = str(Decimal(row["total"]) - 1)
+    previous = tmp_path / "results.csv"
+    with open(previous, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    again = build_contexts(workspace, consolidate(workspace, previous))
+    assert again.report["has_previous"] is True
+    districts = again.report["groups"][1]
+    name = workspace.unit(improved.code).document_name
+    assert isinstance(districts["chart_change"], Chart)
+    assert "1 đơn vị tăng điểm, 0 đơn vị giảm điểm" in districts["change_sentences"][0]
+    assert f"{name} tăng nhiều nhất (+1,00 điểm)." in districts["change_sentences"]
+    assert next(r for r in districts["ranking"] if r["name"] == name)["change"] == "+1,00"
+
+
+def test_ties_are_named_together_in_vietnamese_order():
+    leaves = (LeafSpec("1.1", "1", "1.1", Decimal(10), Decimal(10), Decimal(0)),)
+    tree = {"district": TreeSpec("district", (("1", "Lĩnh vực"),), leaves)}
+    scores = {"ĐĐ": ("Đống Đa", 8), "BĐ": ("Ba Đình", 8), "TH": ("Tây Hồ", 5)}
+    results = compute(tree, [UnitInput(code, name, "district", True, {"1.1": Decimal(points)},
+                                       {"1.1": Decimal(points)}, {})
+                             for code, (name, points) in scores.items()])
+    display = {code: name for code, (name, _) in scores.items()}
+    context = group(results, results.summaries[0], display, has_previous=False)
+    assert context["highest"] == {"name": "Ba Đình và Đống Đa", "total": "8,00"}
+    assert "Ba Đình và Đống Đa cùng đạt cao nhất với 8,00 điểm" in context["sentences"][0]
+    assert [(r["rank"], r["name"]) for r in context["ranking"]] == [
+        ("1", "Ba Đình"), ("1", "Đống Đa"), ("3", "Tây Hồ")]
