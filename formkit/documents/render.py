@@ -24,13 +24,14 @@ from formkit.documents.template import TEMPLATE_FILES, PreparedTemplate, find_te
 from formkit.errors import FormkitError
 from formkit.fileio import atomic_write_bytes, sha256_file
 from formkit.mail.outbox import safe_filename
-from formkit.office import convert, find_libreoffice
+from formkit.office import convert_many, find_libreoffice
 from formkit.workspace import Workspace
 
 DOCUMENTS_DIR = "documents"
 MINUTES_DIR = "bien-ban"
 NOT_REQUESTED, DONE, NO_LIBREOFFICE, FAILED = "not-requested", "done", "no-libreoffice", "failed"
-PDF_JOBS = min(4, os.cpu_count() or 1)  # each conversion runs its own LibreOffice profile
+PDF_JOBS = min(2, os.cpu_count() or 1)  # LibreOffice processes at once, each with its own profile
+PDF_BATCH = 14  # documents per LibreOffice process
 NO_LIBREOFFICE_MESSAGE = (
     "Đã ghi các văn bản .docx nhưng chưa chuyển được sang PDF: máy này chưa cài LibreOffice. Cài "
     "LibreOffice (https://www.libreoffice.org; Debian/Ubuntu: sudo apt install libreoffice-writer "
@@ -121,26 +122,31 @@ def _to_pdf(result: DocumentsResult, progress: Progress | None) -> None:
 
 
 def convert_to_pdf(documents: list[Path], progress: Progress | None = None) -> tuple[list[Path], list[str]]:
-    """A PDF beside each document, a few LibreOffice processes at a time: (PDFs, errors)."""
-    pdfs, errors = [], []
+    """A PDF beside each document: (PDFs, errors).
+
+    Documents of one folder are converted in batches, each batch by one LibreOffice process
+    (starting it costs more than converting a page), PDF_JOBS batches at a time.
+    """
+    batches = [chunk for folder in dict.fromkeys(p.parent for p in documents)
+               for chunk in _chunks([p for p in documents if p.parent == folder], PDF_BATCH)]
+    pdfs, errors, done = [], [], 0
     with ThreadPoolExecutor(PDF_JOBS) as pool:
-        futures = [pool.submit(_convert, path) for path in documents]
-        for done, future in enumerate(futures, start=1):
-            path, error = future.result()
-            if error:
-                errors.append(error)
-            else:
-                pdfs.append(path)
+        futures = [pool.submit(convert_many, batch, "pdf", batch[0].parent) for batch in batches]
+        for batch, future in zip(batches, futures, strict=True):
+            try:
+                converted, failed = future.result()
+            except FormkitError as exc:
+                converted, failed = [], [(path, exc.message) for path in batch]
+            pdfs += converted
+            errors += [why for _, why in failed]
+            done += len(batch)
             if progress:
                 progress(done, len(documents))
     return pdfs, errors
 
 
-def _convert(path: Path) -> tuple[Path, str]:
-    try:
-        return convert(path, "pdf", path.parent), ""
-    except FormkitError as exc:
-        return path, exc.message
+def _chunks(items: list[Path], size: int) -> list[list[Path]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _record(workspace: Workspace, result: DocumentsResult) -> None:
