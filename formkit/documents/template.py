@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import struct
+import zipfile
 from pathlib import Path
 
 from docx.shared import Mm
@@ -92,6 +94,7 @@ class PreparedTemplate:
         self.data = path.read_bytes()
         self.env = _CompilingOnce()
         self.patched: dict[str, str] = {}
+        self.column_tags = _has_column_tags(self.data)
 
     def render(self, context: dict, when: dt.date) -> bytes:
         """The filled document as deterministic .docx bytes; `when`, its date, is its file time."""
@@ -104,11 +107,19 @@ class PreparedTemplate:
         except TemplateError as exc:
             raise FormkitError(f"Mẫu văn bản {self.path} có lỗi thẻ: {exc}. Kiểm tra mẫu bằng: "
                                f"formkit templates check {self.path}") from exc
+        if self.column_tags:
+            fit_table_grids(template.docx)  # column tags leave the grid stale; LibreOffice lays out by it
         return _docx_bytes(template, when)
 
 
+def _has_column_tags(data: bytes) -> bool:
+    """Whether the template adds or drops table cells ({%tc ...%}, colspan), so grids need refitting."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        xml = package.read("word/document.xml").decode("utf-8", "replace")
+    return bool(re.search(r"\{%-?\s*tc\s|colspan", xml))
+
+
 def _docx_bytes(template: DocxTemplate, when: dt.date) -> bytes:
-    fit_table_grids(template.docx)  # column loops leave the grid stale; LibreOffice lays out by it
     moment = dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC)
     properties = template.docx.core_properties
     properties.created = properties.modified = moment
