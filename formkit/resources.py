@@ -7,13 +7,17 @@ from pathlib import Path
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def templates_root() -> Path:
-    """The form_templates folder (catalogues, questionnaires, units, examples)."""
-    for candidate in (_PACKAGE_DIR / "_data" / "form_templates",
-                      _PACKAGE_DIR.parent / "form_templates"):
+def _bundled(name: str) -> Path:
+    """A data folder: inside the installed wheel (formkit/_data) or beside the package in a checkout."""
+    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError("form_templates not found beside or inside the formkit package")
+    raise FileNotFoundError(f"{name} not found beside or inside the formkit package")
+
+
+def templates_root() -> Path:
+    """The form_templates folder (catalogues, questionnaires, units, examples)."""
+    return _bundled("form_templates")
 
 
 def example_names() -> list[str]:
@@ -22,8 +26,4 @@ def example_names() -> list[str]:
 
 def report_templates_root() -> Path:
     """The shipped Word templates of the documents (report_templates/README.md)."""
-    for candidate in (_PACKAGE_DIR / "_data" / "report_templates",
-                      _PACKAGE_DIR.parent / "report_templates"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("report_templates not found beside or inside the formkit package")
+    return _bundled("report_templates")

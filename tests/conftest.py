@@ -45,6 +45,17 @@ def example_workspace(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def demo_campaign(tmp_path_factory) -> Path:
+    """The whole demo campaign (`formkit demo`), built once per session (~40 s); tests must not
+    change it (copy it first)."""
+    from formkit.demo import run_demo
+
+    root = tmp_path_factory.mktemp("demo-campaign") / "d"
+    run_demo(root)
+    return root
+
+
 @pytest.fixture
 def workspace(tmp_path) -> Path:
     """A fresh workspace a test may change."""

@@ -27,7 +27,6 @@ from formkit.consolidate import (
     consolidate,
     round_half_up,
 )
-from formkit.demo import run_demo
 from formkit.errors import FormkitError
 from formkit.office import convert, find_libreoffice
 from formkit.results import csv_text, workbook_bytes, write_results
@@ -38,10 +37,8 @@ from formkit.workspace import open_workspace
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo") / "d"
-    run_demo(root)
-    return open_workspace(root)
+def workspace(demo_campaign):
+    return open_workspace(demo_campaign)
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,11 @@ import csv
 import dataclasses
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
 from formkit.appraisal import current_appraisal
 from formkit.consolidate import OK, LeafSpec, TreeSpec, UnitInput, compute, consolidate, round_half_up
-from formkit.demo import run_demo
 from formkit.documents.charts import Chart
 from formkit.documents.common import document_dates, number_line, short_caps
 from formkit.documents.context import build_contexts, proposal_text
@@ -21,15 +19,6 @@ from formkit.documents.schema import context_gaps
 from formkit.results import csv_text
 from formkit.text import collation_key, format_number
 from formkit.workspace import open_workspace
-
-
-def demo_root(tmp_path_factory) -> Path:
-    """The demo campaign, built once per test session for both documents test modules."""
-    base = tmp_path_factory.getbasetemp() / "documents-demo"
-    if not (base / "built").exists():
-        run_demo(base / "d")
-        (base / "built").write_text("ok", encoding="utf-8")
-    return base / "d"
 
 
 def fmt(value) -> str:
@@ -42,8 +31,8 @@ def in_rank_order(units):
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    return open_workspace(demo_root(tmp_path_factory))
+def workspace(demo_campaign):
+    return open_workspace(demo_campaign)
 
 
 @pytest.fixture(scope="module")

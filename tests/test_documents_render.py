@@ -18,7 +18,7 @@ from conftest import run_cli
 from docx import Document
 from docxtpl import DocxTemplate
 from lxml import etree
-from test_documents_context import demo_root, fmt, in_rank_order
+from test_documents_context import fmt, in_rank_order
 
 from formkit.appraisal import current_appraisal
 from formkit.consolidate import OK, consolidate, round_half_up
@@ -34,8 +34,8 @@ from formkit.workspace import open_workspace
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    return open_workspace(demo_root(tmp_path_factory))
+def workspace(demo_campaign):
+    return open_workspace(demo_campaign)
 
 
 @pytest.fixture(scope="module")
