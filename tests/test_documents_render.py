@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 import sqlite3
+import subprocess
 import warnings
 import zipfile
 from datetime import date
@@ -224,15 +225,25 @@ def test_charts_have_every_vietnamese_glyph_and_fixed_bytes():
     assert b"matplotlib" not in first.png  # no software tag: the bytes depend on the data only
 
 
-@pytest.mark.skipif(find_libreoffice() is None, reason="LibreOffice is not installed")
-def test_documents_convert_to_pdf(documents, tmp_path):
-    sources = [tmp_path / p.name for p in (documents.report, documents.decision)]
-    for path, source in zip((documents.report, documents.decision), sources, strict=True):
+@pytest.mark.skipif(find_libreoffice() is None or shutil.which("pdffonts") is None,
+                    reason="LibreOffice or poppler-utils is not installed")
+def test_every_kind_of_document_converts_to_pdf_in_times_new_roman(documents, results, tmp_path):
+    chosen = (documents.minutes[0], documents.report, documents.decision)
+    sources = [tmp_path / p.name for p in chosen]
+    for path, source in zip(chosen, sources, strict=True):
         shutil.copy(path, source)
     pdfs, errors = convert_to_pdf(sources)
     assert errors == []
-    assert sorted(p.name for p in pdfs) == ["bao-cao-ket-qua-2020.pdf", "quyet-dinh-cong-bo-2020.pdf"]
-    assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+    assert sorted(p.name for p in pdfs) == sorted(p.with_suffix(".pdf").name for p in sources)
+    for pdf in pdfs:
+        listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+        families = {line.split()[0].split("+")[-1].split("-")[0] for line in listing.stdout.splitlines()[2:]}
+        assert families <= {"TimesNewRomanPSMT", "TimesNewRoman", "LiberationSerif"}, (pdf.name, families)
+    decision_text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "quyet-dinh-cong-bo-2020.pdf"),
+                                    "-"], capture_output=True, text=True, check=True).stdout
+    first = next(u for u in results.units if u.unit_type == "so" and u.rank == 1)
+    assert "Phụ lục I" in decision_text and first.name in decision_text
+    assert fmt(first.total) in decision_text
 
 
 def test_report_command(workspace, monkeypatch, tmp_path):
