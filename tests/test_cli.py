@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -131,17 +133,30 @@ def test_check_and_log(example_workspace):
     assert "workspace.init" in run_cli("log", example_workspace).stdout
 
 
-def test_demo_runs_and_is_safe_to_rerun(tmp_path):
-    first = run_cli("demo", tmp_path / "demo", "--json")
-    assert first.exit_code == 0
-    result = json.loads(first.stdout)
-    assert result["created"] is True and result["units"] == {"so": 22, "district": 30}
-    secret = (tmp_path / "demo" / "secret.key").read_bytes()
-    for path in result["outputs"].values():
-        assert Path(path).exists()
-    second = run_cli("demo", tmp_path / "demo")
-    assert second.exit_code == 0 and "Dùng lại" in second.stdout
-    assert (tmp_path / "demo" / "secret.key").read_bytes() == secret
+def test_demo_is_safe_to_rerun(demo_campaign, tmp_path):
+    """A second `formkit demo` on a built campaign reuses it: same secret, no new file or score.
+
+    (Receipts are not compared: the copy's returns arrive from a new path, which is a new arrival.)"""
+    root = tmp_path / "demo"
+    shutil.copytree(demo_campaign, root)
+    secret = (root / "secret.key").read_bytes()
+    counts = _ledger_counts(root)
+    again = run_cli("demo", root, "--json")
+    assert again.exit_code == 0
+    result = json.loads(again.stdout)
+    assert result["created"] is False and result["units"] == {"so": 22, "district": 30}
+    for name in ("results_workbook", "documents_report", "documents_decision", "documents_minutes"):
+        assert Path(result["outputs"][name]).exists()
+    assert len(list(Path(result["outputs"]["documents_minutes"]).glob("*.docx"))) == 52
+    assert (root / "secret.key").read_bytes() == secret
+    assert _ledger_counts(root) == counts
+
+
+def _ledger_counts(root: Path) -> dict[str, int]:
+    with sqlite3.connect(root / "ledger.sqlite") as conn:
+        return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("issued_files", "received_files", "scores", "appraisals", "appraised_scores",
+                              "survey_files", "survey_answers")}
 
 
 @pytest.mark.parametrize("path, command", list(all_commands()),
