@@ -1,10 +1,12 @@
 """Benchmark: returned files examined per second with every check, against python-calamine.
 
 The baseline is python-calamine (a Rust reader) reading every sheet's cell values of the same
-files in the same run. The target (issue 4) is `--jobs 1` within 2x of calamine, with peak
-memory that does not grow with the number of files.
+files in the same run. The target (issue 4) is examine on one core within 2x of calamine, with
+peak memory that does not grow with the number of files. Calamine and examine are timed in
+alternate rounds and the fastest round of each counts: other work on the machine only ever slows
+a round down, and it should not decide the ratio.
 
-    python scripts/bench_collect.py [--files 2000]
+    python scripts/bench_collect.py [--files 2000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def collect_seconds(template: Path, scratch: Path, folder: Path, jobs: int) -> f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="timings of calamine and of examine")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
@@ -96,13 +99,13 @@ def main() -> None:
         workspace = open_workspace(template)
         generate_forms(workspace)
         paths = make_returns(workspace, scratch / "returns", args.files)
-        baseline = calamine_seconds(paths)
-        checks = examine_seconds(workspace, paths)
+        rounds = [(calamine_seconds(paths), examine_seconds(workspace, paths)) for _ in range(args.rounds)]
+        baseline, checks = (min(seconds) for seconds in zip(*rounds, strict=True))
         peaks = {n: examine_peak(workspace, paths[:n]) for n in (100, len(paths))}
         runs = {jobs: collect_seconds(template, scratch, scratch / "returns", jobs)
                 for jobs in (1, 2)}
     n = len(paths)
-    print(f"files: {n}")
+    print(f"files: {n}; calamine and examine: fastest of {args.rounds} rounds")
     print(f"python-calamine, values of every sheet : {n / baseline:8.1f} files/s")
     print(f"formkit examine, all checks (1 core)   : {n / checks:8.1f} files/s   "
           f"ratio to calamine {checks / baseline:.2f} (target <= 2)")

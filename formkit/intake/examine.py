@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from formkit.catalog import Catalog
 from formkit.findings import Code, Finding, Severity
 from formkit.forms.identity import IDENTITY_SHEET, FormIdentity
-from formkit.forms.layout import COLUMNS, SCORING_SHEET, SheetLayout
+from formkit.forms.layout import COLUMNS, INPUT_FIELDS, SCORING_SHEET, SheetLayout
 from formkit.intake.identify import IntakeContext, check_structure, identify
 from formkit.intake.validate import Where, check_justification, read_score, read_text
-from formkit.intake.xlsx import read_workbook
+from formkit.intake.xlsx import Cell, read_workbook
 
 ACCEPTED, WARNINGS, REJECTED = "accepted", "accepted-with-warnings", "rejected"
 
 
-@dataclass(frozen=True)
-class ScoreEntry:
+class ScoreEntry(NamedTuple):
+    """One self-score read; a tuple, as a batch reads tens of thousands of them."""
+
     leaf: str
     score: Decimal
     evidence: str
@@ -46,9 +48,14 @@ class Examination:
         return WARNINGS if Severity.WARNING in severities else ACCEPTED
 
 
+# The columns the checks look at: identity (A2, A3), codes, texts, maxima and the inputs.
+READ_COLUMNS = frozenset(COLUMNS[f] for f in ("code", "text", "appraisal", *INPUT_FIELDS))
+
+
 def examine(data: bytes, name: str, ctx: IntakeContext, sender: str | None = None) -> Examination:
     result = Examination()
-    workbook, findings = read_workbook(data, name, sheets=(SCORING_SHEET, IDENTITY_SHEET))
+    sheets = (SCORING_SHEET, IDENTITY_SHEET)
+    workbook, findings = read_workbook(data, name, sheets, columns=READ_COLUMNS)
     result.findings += findings
     if workbook is None:
         return result
@@ -56,6 +63,8 @@ def examine(data: bytes, name: str, ctx: IntakeContext, sender: str | None = Non
     result.findings += findings
     if identity is None:
         return result
+    if not READ_COLUMNS.issuperset(identity.columns.values()):  # issued with other input columns
+        workbook, _ = read_workbook(data, name, sheets)  # the same file: findings already kept
     result.unit, result.form_id = identity.unit, identity.form_id
     catalog = ctx.catalogs[ctx.units[identity.unit].unit_type]
     layout, findings = check_structure(workbook, name, identity, catalog)
@@ -75,44 +84,82 @@ def _read_inputs(sheet, name: str, identity: FormIdentity, catalog: Catalog
                  ) -> tuple[dict[str, ScoreEntry], list[Finding]]:
     scores: dict[str, ScoreEntry] = {}
     findings: list[Finding] = []
+    get, rows, sheet_name, quiet = sheet.cells.get, identity.rows, identity.sheet, _quiet_scores(catalog)
+    score_column, evidence_column, explanation_column = (identity.columns[f] for f in INPUT_FIELDS)
     for code in identity.inputs:
-        leaf = catalog[code]
-        cells = {f: identity.cell(code, f) for f in ("score", "evidence", "explanation")}
-        where = {f: Where(name, identity.sheet, cell, code) for f, cell in cells.items()}
-        score, more = read_score(sheet.cells.get(cells["score"]), leaf, where["score"])
-        findings += more
-        evidence, more = read_text(sheet.cells.get(cells["evidence"]), "evidence", leaf,
-                                   where["evidence"])
-        findings += more
-        explanation, more = read_text(sheet.cells.get(cells["explanation"]), "explanation", leaf,
-                                      where["explanation"])
-        findings += more
-        findings += check_justification(score, evidence, explanation, leaf, where["explanation"])
+        leaf, row = catalog[code], rows[code]
+        score_cell = f"{score_column}{row}"
+        cell = get(score_cell)
+        score = None
+        if cell is not None and type(cell.value) is float and not cell.formula:
+            score = quiet[code].get(cell.raw)
+        if score is None:
+            score, more = read_score(cell, leaf, Where(name, sheet_name, score_cell, code))
+            findings += more
+        evidence, explanation = "", ""  # an empty cell reads as no text, with nothing to say
+        if (cell := get(evidence_cell := f"{evidence_column}{row}")) is not None:
+            evidence, more = read_text(cell, "evidence", leaf, Where(name, sheet_name, evidence_cell, code))
+            findings += more
+        if (cell := get(explanation_cell := f"{explanation_column}{row}")) is not None:
+            explanation, more = read_text(cell, "explanation", leaf,
+                                          Where(name, sheet_name, explanation_cell, code))
+            findings += more
+        if score and not (evidence or explanation):  # otherwise there is nothing to justify
+            findings += check_justification(score, evidence, explanation, leaf,
+                                            Where(name, sheet_name, explanation_cell, code))
         if score is not None:
-            scores[code] = ScoreEntry(code, score, evidence, explanation, identity.sheet,
-                                      cells["score"])
+            scores[code] = ScoreEntry(code, score, evidence, explanation, sheet_name, score_cell)
     return scores, findings
+
+
+_QUIET: dict[str, dict[str, dict[str, Decimal]]] = {}
+_MAX_STEPS = 400
+
+
+def _quiet_scores(catalog: Catalog) -> dict[str, dict[str, Decimal]]:
+    """Item -> stored number text -> score, for every score read_score accepts without a finding
+    as spreadsheet programs store it ("0.75", "1", "1.0"): most cells then need one look-up."""
+    if catalog.content_hash not in _QUIET:
+        tables: dict[str, dict[str, Decimal]] = {}
+        for item in catalog.items:
+            tables[item.code] = table = {}
+            steps = item.appraisal / item.step if item.step else Decimal(-1)
+            if 0 <= steps <= _MAX_STEPS and steps == steps.to_integral_value():
+                for k in range(int(steps) + 1):
+                    value = item.step * k
+                    for text in (format(value.normalize(), "f"), repr(float(value))):
+                        score, found = read_score(Cell(float(text), text), item, _NOWHERE)
+                        if score is not None and not found:
+                            table[text] = score
+        _QUIET[catalog.content_hash] = tables
+    return _QUIET[catalog.content_hash]
+
+
+_NOWHERE = Where("", "", "", "")
 
 
 def _check_totals(sheet, name: str, sheet_name: str, layout: SheetLayout,
                   scores: dict[str, ScoreEntry]) -> list[Finding]:
     """Totals are recomputed from the inputs; a stored total that disagrees is only a warning."""
     findings = []
+    get, score_of = sheet.cells.get, {code: entry.score for code, entry in scores.items()}.__getitem__
     for code, cell, leaves in total_cells(layout):
-        stored = sheet.cells.get(cell)
+        stored = get(cell)
         if stored is None or isinstance(stored.value, bool) or not isinstance(stored.value, (int, float)):
             continue
-        if any(leaf not in scores for leaf in leaves):
+        try:
+            computed = sum(map(score_of, leaves), _ZERO)
+        except KeyError:
             continue  # a score is missing or invalid: that finding says enough
-        computed = sum((scores[leaf].score for leaf in leaves), Decimal(0))
         cached = Decimal(repr(stored.value))
-        if abs(cached - computed) > Decimal("1e-6"):
+        if abs(cached - computed) > _TOLERANCE:
             findings.append(Code.CACHED_TOTAL(file=name, sheet=sheet_name, cell=cell,
                                               item=code if code != TOTAL_LABEL else None, code=code,
                                               cached=_shown(cached), computed=_shown(computed)))
     return findings
 
 
+_ZERO, _TOLERANCE = Decimal(0), Decimal("1e-6")
 TOTAL_LABEL = "TỔNG CỘNG"
 _TOTALS: dict[int, list[tuple[str, str, tuple[str, ...]]]] = {}
 

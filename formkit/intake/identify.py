@@ -11,8 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
+from math import isfinite
+from operator import itemgetter
+from typing import NamedTuple
 
-from formkit.catalog import Catalog
+from formkit.catalog import Catalog, Criterion
 from formkit.findings import Code, Finding
 from formkit.forms.identity import IDENTITY_SHEET, FormIdentity, verify
 from formkit.forms.layout import COLUMNS, SheetLayout, layout_for
@@ -39,12 +43,14 @@ def identify(workbook, name: str, ctx: IntakeContext, sender: str | None
         return None, [Code.NO_IDENTITY(file=name)]
     payload, signature = (_text(sheet.cells.get(cell)) for cell in ("A2", "A3"))
     where = {"file": name, "sheet": IDENTITY_SHEET}
-    other = _other_kind(payload)
+    try:
+        identity: FormIdentity | None = FormIdentity.from_payload(payload)
+    except ValueError:
+        identity = None
+    other = _other_kind(payload, identity)
     if other:
         return None, [Code.WRONG_KIND(what=other[0], command=other[1], cell="A2", **where)]
-    try:
-        identity = FormIdentity.from_payload(payload)
-    except ValueError:
+    if identity is None:
         return None, [Code.BAD_SIGNATURE(cell="A2", detail="không đọc được thông tin nhận dạng",
                                          **where)]
     if not verify(payload, signature, ctx.secret):
@@ -71,72 +77,130 @@ OTHER_KINDS = {  # identity kind -> (what it is, the command that reads it)
 }
 
 
-def _other_kind(payload: str) -> tuple[str, str] | None:
+def _other_kind(payload: str, identity: FormIdentity | None) -> tuple[str, str] | None:
     """A formkit file of another kind (survey entry, appraisal) deserves a pointer, not 'bad
     signature': the clerk only used the wrong command."""
-    try:
-        kind = json.loads(payload).get("kind")
-    except (ValueError, AttributeError):
-        return None
+    if identity is not None:
+        kind = identity.kind  # the payload, already parsed
+    else:
+        try:
+            kind = json.loads(payload).get("kind")
+        except (ValueError, AttributeError):
+            return None
     return OTHER_KINDS.get(kind) if isinstance(kind, str) else None
 
 
 def check_structure(workbook, name: str, identity: FormIdentity, catalog: Catalog
                     ) -> tuple[SheetLayout | None, list[Finding]]:
     """The layout the form was issued with, if its fixed content is still where it belongs."""
-    layout = cached_layout(catalog, frozenset(identity.not_applicable))
+    layout, fixed, intact = _cached(catalog, frozenset(identity.not_applicable))
     sheet = workbook.sheets.get(identity.sheet)
     if sheet is None:
         return None, [Code.SHEET_MISSING(file=name, sheet=identity.sheet)]
     findings: list[Finding] = []
     if not sheet.protected:
         findings.append(Code.PROTECTION_REMOVED(file=name, sheet=identity.sheet))
+    get = sheet.cells.get
+    if (intact is not None
+            and list(map(_VALUE, map(get, intact.texts, repeat(_NO_CELL)))) == intact.held_texts
+            and list(map(_RAW, map(get, intact.maxima, repeat(_NO_CELL)))) == intact.held_maxima):
+        return layout, findings  # every code, text and maximum as issued: nothing to look into
     code_rows: dict[str, int] | None = None  # built only when a row is out of place
     moved = False
-    for item_row in layout.rows:
-        code, row = item_row.item.code, item_row.row
-        found = _text(sheet.cells.get(f"{COLUMNS['code']}{row}"))
-        if found != code:
+    for row in fixed:
+        code = row.item.code
+        if _text(get(row.code_cell)) != code:
             moved = True
             code_rows = code_rows if code_rows is not None else _code_rows(sheet)
             elsewhere = code_rows.get(code)
             where = f"đang ở dòng {elsewhere}" if elsewhere else "không còn trong trang tính"
-            findings.append(Code.ROWS_MOVED(file=name, sheet=identity.sheet, cell=f"A{row}",
-                                            item=code, code=code, expected=row, found=where))
+            findings.append(Code.ROWS_MOVED(file=name, sheet=identity.sheet, cell=row.code_cell,
+                                            item=code, code=code, expected=row.row, found=where))
             continue
-        findings += _locked_content(sheet, name, identity.sheet, item_row)
+        findings += _changed_text(_text(get(row.text_cell)), name, identity.sheet, row)
+        if row.max_cell:
+            findings += _changed_max(get(row.max_cell), name, identity.sheet, row)
     return (None if moved else layout), findings
 
 
-_LAYOUTS: dict[tuple[str, frozenset[str]], SheetLayout] = {}
+class _Fixed(NamedTuple):
+    """Where one row's locked content sits, worked out once per layout."""
+
+    item: Criterion
+    row: int
+    code_cell: str
+    text_cell: str
+    max_cell: str | None  # the appraisal maximum, for a leaf
+
+
+class _Intact(NamedTuple):
+    """The locked cells of a layout and what they hold as issued, to check an intact sheet at
+    once: the code and text cells' values, the maximum cells' stored number texts."""
+
+    texts: list[str]
+    held_texts: list[str]
+    maxima: list[str]
+    held_maxima: list[str]
+
+
+class _Locked(NamedTuple):
+    layout: SheetLayout
+    rows: list[_Fixed]
+    intact: _Intact | None  # None when reading cells one by one could differ (see _cached)
+
+
+_LAYOUTS: dict[tuple[str, frozenset[str]], _Locked] = {}
+_VALUE, _RAW, _NO_CELL = itemgetter(0), itemgetter(1), (None, None)  # a cell's value, raw; none
 
 
 def cached_layout(catalog: Catalog, not_applicable: frozenset[str]) -> SheetLayout:
     """Layouts repeat across a batch (a few per unit type): compute each once per process."""
+    return _cached(catalog, not_applicable).layout
+
+
+def _cached(catalog: Catalog, not_applicable: frozenset[str]) -> _Locked:
+    """The layout, its rows, and what an intact sheet holds. Cells are compared stripped and NFC,
+    so a cell holding exactly its code or text is intact only if those already are; a maximum,
+    if it is stored exactly as issued (and is a number a float can hold)."""
     key = (catalog.content_hash, not_applicable)
     if key not in _LAYOUTS:
-        _LAYOUTS[key] = layout_for(catalog, not_applicable)
+        layout = layout_for(catalog, not_applicable)
+        rows = [_Fixed(r.item, r.row, r.cell("code"), r.cell("text"),
+                       r.cell("appraisal") if r.item.is_leaf else None) for r in layout.rows]
+        maxima = [(r.max_cell, _stored(r.item.appraisal)) for r in rows if r.max_cell]
+        intact = _Intact([r.code_cell for r in rows] + [r.text_cell for r in rows],
+                         [r.item.code for r in rows] + [r.item.text for r in rows],
+                         [cell for cell, _ in maxima], [text for _, text in maxima])
+        usable = all(_plain(r.item.code) and _plain(r.item.text) for r in rows) and all(
+            isfinite(float(text)) for text in intact.held_maxima)
+        _LAYOUTS[key] = _Locked(layout, rows, intact if usable else None)
     return _LAYOUTS[key]
 
 
-def _locked_content(sheet, name: str, sheet_name: str, item_row) -> list[Finding]:
-    item, row = item_row.item, item_row.row
-    cell = f"{COLUMNS['text']}{row}"
-    found = _text(sheet.cells.get(cell))
-    findings = []
-    if found != item.text and canonical_name(found) != canonical_name(item.text):
-        findings.append(Code.LOCKED_CHANGED(file=name, sheet=sheet_name, cell=cell, item=item.code,
-                                           code=item.code, what="nội dung", found=_short(found),
-                                           expected=_short(item.text)))
-    if item.is_leaf:
-        cell = f"{COLUMNS['appraisal']}{row}"
-        found_max = _number(sheet.cells.get(cell))
-        if found_max != item.appraisal:
-            findings.append(Code.LOCKED_CHANGED(
-                file=name, sheet=sheet_name, cell=cell, item=item.code, code=item.code,
-                what="điểm tối đa tự chấm", found=_text(sheet.cells.get(cell)),
-                expected=format(item.appraisal.normalize(), "f")))
-    return findings
+def _stored(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def _plain(text: str) -> bool:
+    return nfc(text).strip() == text
+
+
+def _changed_text(found: str, name: str, sheet_name: str, row: _Fixed) -> list[Finding]:
+    item = row.item
+    if found == item.text or canonical_name(found) == canonical_name(item.text):
+        return []
+    return [Code.LOCKED_CHANGED(file=name, sheet=sheet_name, cell=row.text_cell, item=item.code,
+                                code=item.code, what="nội dung", found=_short(found),
+                                expected=_short(item.text))]
+
+
+def _changed_max(cell, name: str, sheet_name: str, row: _Fixed) -> list[Finding]:
+    item = row.item
+    if _number(cell) == item.appraisal:
+        return []
+    return [Code.LOCKED_CHANGED(file=name, sheet=sheet_name, cell=row.max_cell, item=item.code,
+                                code=item.code, what="điểm tối đa tự chấm", found=_text(cell),
+                                expected=_stored(item.appraisal))]
 
 
 def _code_rows(sheet) -> dict[str, int]:

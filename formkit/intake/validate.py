@@ -6,9 +6,9 @@ same rules serve the batch intake, the tests (including property-based ones) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Protocol
+from functools import lru_cache
+from typing import NamedTuple, Protocol
 
 from formkit.catalog import Criterion
 from formkit.findings import Code, Finding
@@ -19,6 +19,8 @@ from formkit.text import nfc, parse_number
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
 TEXT_LIMITS = {"evidence": EVIDENCE_MAX_CHARS, "explanation": EXPLANATION_MAX_CHARS}
 ENCODING_NAMES = {"tcvn3": "TCVN3 (ABC)", "vni": "VNI"}
+_NANO = Decimal("1e-9")
+_encoding = lru_cache(maxsize=256)(encoding_for_font)  # a few fonts, tens of thousands of cells
 
 
 class CellLike(Protocol):
@@ -28,9 +30,8 @@ class CellLike(Protocol):
     font: str | None
 
 
-@dataclass(frozen=True)
-class Where:
-    """The location every finding of one cell carries."""
+class Where(NamedTuple):
+    """The location every finding of one cell carries; a tuple, as one is made per input cell."""
 
     file: str
     sheet: str
@@ -48,12 +49,11 @@ def _shown(value: Decimal) -> str:
 def read_score(cell: CellLike | None, leaf: Criterion, where: Where
                ) -> tuple[Decimal | None, list[Finding]]:
     """The self-score of a leaf: a number within 0..appraisal max and on the leaf's step."""
-    maximum = _shown(leaf.appraisal)
     if cell is not None and cell.formula:
         return None, [where.finding(Code.FORMULA_IN_INPUT, code=leaf.code, formula="=" + cell.formula)]
     value = None if cell is None else cell.value
     if value is None or (isinstance(value, str) and not value.strip()):
-        return None, [where.finding(Code.SCORE_MISSING, code=leaf.code, maximum=maximum)]
+        return None, [where.finding(Code.SCORE_MISSING, code=leaf.code, maximum=_shown(leaf.appraisal))]
     findings: list[Finding] = []
     number = _as_decimal(cell)
     if number is None and isinstance(value, str):
@@ -66,10 +66,10 @@ def read_score(cell: CellLike | None, leaf: Criterion, where: Where
                                           number=_shown(number)))
     if number is None:
         return None, [where.finding(Code.SCORE_NOT_NUMBER, code=leaf.code, value=str(value).strip(),
-                                    maximum=maximum)]
+                                    maximum=_shown(leaf.appraisal))]
     if number < 0 or number > leaf.appraisal:
         return None, [*findings, where.finding(Code.SCORE_OUT_OF_RANGE, code=leaf.code,
-                                               value=_shown(number), maximum=maximum)]
+                                               value=_shown(number), maximum=_shown(leaf.appraisal))]
     if leaf.step and number % leaf.step != 0:
         return None, [*findings, where.finding(Code.SCORE_OFF_STEP, code=leaf.code,
                                                value=_shown(number), step=_shown(leaf.step))]
@@ -85,7 +85,7 @@ def _as_decimal(cell: CellLike) -> Decimal | None:
     except InvalidOperation:
         return None
     # Spreadsheet programs store 0.1 as 0.1000000000000000055...; keep what the user typed.
-    return number.quantize(Decimal("1e-9")).normalize() if number.is_finite() else None
+    return number.quantize(_NANO).normalize() if number.is_finite() else None
 
 
 def read_text(cell: CellLike | None, field_name: str, leaf: Criterion, where: Where
@@ -96,9 +96,11 @@ def read_text(cell: CellLike | None, field_name: str, leaf: Criterion, where: Wh
     if cell.formula:
         return "", [where.finding(Code.FORMULA_IN_INPUT, code=leaf.code, formula="=" + cell.formula)]
     value = cell.value
-    text = nfc(("Có" if value else "Không") if isinstance(value, bool) else _plain(value)).strip()
+    if not isinstance(value, str):
+        value = ("Có" if value else "Không") if isinstance(value, bool) else _plain(value)
+    text = nfc(value).strip()
     findings: list[Finding] = []
-    encoding = encoding_for_font(cell.font)
+    encoding = _encoding(cell.font)
     if encoding and looks_legacy(text, encoding):
         text = repair(text, encoding, uppercase=is_uppercase_font(cell.font))
         findings.append(where.finding(Code.LEGACY_TEXT, encoding=ENCODING_NAMES[encoding],
