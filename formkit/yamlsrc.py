@@ -26,7 +26,8 @@ class YMap(dict):
     key_lines: dict[str, int]
 
     def line_of(self, key: str) -> int:
-        return self.key_lines.get(key, self.line)
+        # An empty YMap() made in code (an absent section) has no key lines.
+        return getattr(self, "key_lines", {}).get(key, self.line)
 
 
 class YList(list):

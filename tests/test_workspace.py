@@ -180,3 +180,14 @@ def test_ranking_and_document_mistakes_point_at_their_lines(workspace):
     assert found == {("schema.bad_value", "basis"), ("schema.unknown_key", "- {from"),
                      ("schema.missing_key", "- {from"), ("schema.bad_value", "number"),
                      ("schema.wrong_type", "date")}
+
+
+def test_a_campaign_without_ranking_or_documents_sections_still_opens(workspace):
+    """Workspaces made before these sections existed keep working, with the defaults."""
+    settings = workspace / "campaign.yaml"
+    text = settings.read_text(encoding="utf-8")
+    start, end = text.index("# Xếp hạng (formkit consolidate)"), text.index("contact:")
+    settings.write_text(text[:start] + text[end:], encoding="utf-8")
+    opened = open_workspace(workspace).settings
+    assert (opened.ranking.basis, opened.ranking.bands) == ("total", ())
+    assert opened.documents.minutes.chair.name == "" and opened.documents.decision.symbol == "QĐ-UBND"
