@@ -76,12 +76,18 @@ def workspace_argument(func: Callable) -> Callable:
 
 
 def reports_errors(func: Callable) -> Callable:
-    """Turn FormkitError into a Vietnamese message and exit code 2, in one place."""
+    """Turn FormkitError (and a file locked by another program) into a Vietnamese message and exit
+    code 2, in one place."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except PermissionError as exc:  # on Windows: the file is open in Excel or Word
+                raise FormkitError(f"Không ghi hoặc xóa được tệp {exc.filename}: tệp đang mở trong "
+                                   "chương trình khác hoặc không có quyền ghi. Đóng tệp rồi chạy lại "
+                                   "lệnh (chạy lại là an toàn).") from exc
         except FormkitError as exc:
             if kwargs.get("as_json"):
                 print_json({"ok": False, "error": exc.message,

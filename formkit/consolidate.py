@@ -39,6 +39,7 @@ ZERO = Decimal(0)
 FRACTION_ZERO = Fraction(0)
 RANK_PLACES = 2
 DEFAULT_RANKING = RankingSettings()
+NO_APPRAISAL = "chưa có kết quả thẩm định"
 OK, MISSING_ZERO, EXCLUDED, INCOMPLETE = "ok", "missing-zero", "excluded", "incomplete"
 STATUS_LABELS = {OK: "Đủ dữ liệu", MISSING_ZERO: "Không có biểu: tính 0 điểm thẩm định",
                  EXCLUDED: "Không có biểu: không xếp hạng", INCOMPLETE: "Thiếu dữ liệu"}
@@ -169,6 +170,11 @@ class UnitResult:
         return self.status != EXCLUDED
 
     @property
+    def appraised_by_council(self) -> bool:
+        """The council scored this unit's return (not: no return, or appraisal still missing)."""
+        return self.status not in (MISSING_ZERO, EXCLUDED) and NO_APPRAISAL not in self.notes
+
+    @property
     def change(self) -> Fraction | None:
         return None if self.previous_total is None else self.total - self.previous_total
 
@@ -252,7 +258,7 @@ def compute(trees: dict[str, TreeSpec], units: Iterable[UnitInput], missing_rule
     results = [_unit_result(trees[u.unit_type], u, missing_rule) for u in units]
     if ranking.bands:
         results = [replace(r, band=ranking.band(round_half_up(r.index, ranking.places)))
-                   for r in results]
+                   if r.ranked else r for r in results]
     ranked = _rank(results, ranking)
     if previous:
         ranked = [replace(r, previous_total=previous[r.code][0], previous_rank=previous[r.code][1])
@@ -268,7 +274,7 @@ def compute(trees: dict[str, TreeSpec], units: Iterable[UnitInput], missing_rule
 def _missing(unit: UnitInput) -> list[str]:
     gaps = []
     if unit.has_return and unit.appraised is None:
-        gaps.append("chưa có kết quả thẩm định")
+        gaps.append(NO_APPRAISAL)
     if unit.stale_appraisal:
         gaps.append("kết quả thẩm định làm trên biểu cũ (đơn vị đã gửi biểu mới)")
     if unit.survey is None:

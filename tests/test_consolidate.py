@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -145,6 +146,29 @@ def test_refuses_when_incomplete_and_says_so():
     assert by["C"].status == MISSING_ZERO and by["C"].rank == 2
     excluded = compute(_tree(), units, "exclude", allow_incomplete=True)
     assert {u.code: u.rank for u in excluded.units}["C"] is None
+    assert not by["B"].appraised_by_council and by["A"].appraised_by_council
+
+
+def test_bands_only_for_ranked_units_and_ranking_on_the_index():
+    from formkit.settings_outputs import Band, RankingSettings
+
+    bands = (Band(Decimal(50), "Đạt"), Band(Decimal(0), "Chưa đạt"))
+    units = [UnitInput("A", "A", "so", True, {"1.1": Decimal(5), "1.2": Decimal(1)},
+                       survey={"1.2": Fraction(3, 2)}),
+             UnitInput("C", "C", "so", False, None, survey={"1.2": Fraction(1)})]
+    by = {u.code: u for u in compute(_tree(), units, "exclude", allow_incomplete=True,
+                                     ranking=RankingSettings("total", 2, bands)).units}
+    assert (by["A"].band, by["A"].rank) == ("Đạt", 1)  # 7,5 of 10 points: 75 %
+    assert (by["C"].band, by["C"].rank) == ("", None)  # left out of ranking: no classification
+    # On the index, a unit with fewer applicable points can outrank one with more points.
+    first, second = _tree()["so"].leaves
+    tree = {"so": TreeSpec("so", (("1", "A"),), (first, replace(second, not_applicable_to=frozenset({"Y"}))))}
+    units = [UnitInput("X", "X", "so", True, {"1.1": Decimal(5), "1.2": Decimal(2)},
+                       survey={"1.2": Fraction(0)}),
+             UnitInput("Y", "Y", "so", True, {"1.1": Decimal(6)}, survey={})]
+    on_total = {u.code: u.rank for u in compute(tree, units).units}
+    on_index = {u.code: u.rank for u in compute(tree, units, ranking=RankingSettings("index")).units}
+    assert on_total == {"X": 1, "Y": 2} and on_index == {"X": 2, "Y": 1}
 
 
 def test_year_on_year_from_last_years_workbook(workspace, results, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -17,7 +18,7 @@ from formkit.documents.context import build_contexts, proposal_text
 from formkit.documents.report_context import group
 from formkit.documents.schema import context_gaps
 from formkit.results import csv_text
-from formkit.text import collation_key, format_number
+from formkit.text import collation_key, format_number, parse_number
 from formkit.workspace import open_workspace
 
 
@@ -98,6 +99,10 @@ def test_group_sentences_state_the_consolidation_figures(workspace, results, con
         assert [a["percent"] for a in context["area_means"]] == [
             fmt(summary.area_mean_percent[a["code"]]) for a in context["area_means"]]
         assert isinstance(context["chart_ranking"], Chart) and isinstance(context["chart_areas"], Chart)
+        means = re.search(r"là ([\d.,]+) điểm, sau thẩm định là ([\d.,]+) điểm \((giảm|tăng) ([\d.,]+) điểm",
+                          context["adjustment_sentences"][0])
+        before, after, change = (parse_number(means[n]) for n in (1, 2, 4))
+        assert abs(after - before) == change  # the sentence adds up as printed
         assert context["chart_change"] == "" and context["change_sentences"] == []
 
 

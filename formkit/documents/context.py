@@ -126,6 +126,8 @@ def _conclusion(result: UnitResult, name: str, rows: list[dict], appraisal_max: 
         outcome = ("điểm thẩm định tính 0 điểm" if result.status == MISSING_ZERO
                    else "đơn vị không được tính điểm thẩm định và không được xếp hạng")
         return [f"{name} không có báo cáo tự đánh giá hợp lệ được tiếp nhận: {outcome}."]
+    if not result.appraised_by_council:
+        return [f"Chưa có kết quả thẩm định của Hội đồng đối với {name}; biên bản này là bản tạm."]
     codes = {leaf.code for leaf in result.leaves}
     leaves = [r for r in rows if r["self"] and r["code"] in codes]
     changed = sum(1 for r in leaves if r["difference"] != "0,00")
@@ -135,9 +137,10 @@ def _conclusion(result: UnitResult, name: str, rows: list[dict], appraisal_max: 
     difference = result.appraised - result.self_total
     if changed or difference:
         direction = "giảm" if difference < 0 else "tăng"
+        effect = (f"điểm sau thẩm định {direction} {points(abs(difference))} điểm so với điểm tự đánh giá"
+                  if difference else "tổng điểm sau thẩm định không đổi so với điểm tự đánh giá")
         sentences.append(f"Hội đồng điều chỉnh điểm {changed}/{len(leaves)} tiêu chí thành phần; "
-                         f"điểm sau thẩm định {direction} {points(abs(difference))} điểm so với "
-                         "điểm tự đánh giá.")
+                         f"{effect}.")
     else:
         sentences.append("Hội đồng thống nhất giữ nguyên điểm tự đánh giá của đơn vị.")
     return sentences

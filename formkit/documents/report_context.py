@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from formkit.appraisal import CurrentAppraisal
-from formkit.consolidate import EXCLUDED, MISSING_ZERO, OK, Results, TypeSummary, UnitResult, round_half_up
+from formkit.consolidate import OK, Results, TypeSummary, UnitResult, round_half_up
 from formkit.documents.charts import Chart, area_chart, change_chart, ranking_chart
 from formkit.documents.common import (
     GROUP_WORDS,
@@ -79,6 +79,12 @@ def process(workspace: Workspace, appraisals: list[CurrentAppraisal]) -> dict:
                 s.appraised != (s.self_score or 0) for s in a.scores)))}
 
 
+def _council_changed(unit: UnitResult) -> bool:
+    """The council changed at least one self-score (the net total may still be the same)."""
+    return any(leaf.appraised is not None and leaf.appraised != (leaf.self_score or 0)
+               for leaf in unit.leaves)
+
+
 def _issued(total: StatusTotal) -> int:
     """Questionnaires issued by the sampling plan; without a plan, those keyed in."""
     return total.issued if total.issued is not None else total.keyed + total.not_returned
@@ -89,7 +95,9 @@ def group(results: Results, summary: TypeSummary, display: dict[str, str], has_p
     label, heading = GROUP_WORDS[summary.unit_type]
     everyone = ranking_order(results.of_type(summary.unit_type))
     ranked = [u for u in everyone if u.ranked]
-    top, bottom = extremes(ranked, max), extremes(ranked, min)
+    by_index = results.meta.get("rank_basis") == "index"
+    ranked_on = (lambda u: u.index) if by_index else (lambda u: u.total)
+    top, bottom = extremes(ranked, max, ranked_on), extremes(ranked, min, ranked_on)
     tree = results.trees[summary.unit_type]
     area_means = [{"code": code, "name": text, "percent": points(summary.area_mean_percent[code])}
                   for code, text in tree.areas if code in summary.area_mean_percent]
@@ -106,8 +114,9 @@ def group(results: Results, summary: TypeSummary, display: dict[str, str], has_p
             "adjustment_sentences": adjustment_sentences(heading, ranked, display),
             "change_sentences": change_sentences(heading, ranked, display, year),
             "ranking": [_ranking_row(u, display) for u in everyone],
-            "chart_ranking": ranking_chart(f"Tổng điểm Chỉ số CCHC năm {year} – {heading.lower()}",
-                                           [(u.name, round_half_up(u.total)) for u in ranked]),
+            "chart_ranking": ranking_chart(
+                f"{'Chỉ số CCHC (%)' if by_index else 'Tổng điểm Chỉ số CCHC'} năm {year} – "
+                f"{heading.lower()}", [(u.name, round_half_up(ranked_on(u))) for u in ranked]),
             "chart_areas": area_chart(f"Tỷ lệ điểm đạt trung bình theo lĩnh vực – {heading.lower()}",
                                       [(f"{a['code']}. {a['name']}",
                                         round_half_up(summary.area_mean_percent[a['code']]))
@@ -130,12 +139,21 @@ def summary_sentences(results: Results, summary: TypeSummary,
     heading = GROUP_WORDS[summary.unit_type][1].lower()
     top, bottom = ends
     both = "cùng " if len(top) > 1 else ""
+    by_index = results.meta.get("rank_basis") == "index"
+
+    def score(unit: UnitResult) -> str:
+        if by_index:
+            return f"Chỉ số {points(unit.index)}% ({points(unit.total)} điểm)"
+        return f"{points(unit.total)} điểm"
+
+    extremes_text = (f"{names([display[u.code] for u in top])} {both}đạt cao nhất với {score(top[0])}, "
+                     f"thấp nhất là {names([display[u.code] for u in bottom])} với {score(bottom[0])}")
+    if summary.count == 1:
+        extremes_text = f"đơn vị duy nhất là {display[top[0].code]}"
     sentences = [
         f"Điểm trung bình của {heading} là {points(summary.mean)} điểm (trung vị "
-        f"{points(summary.median)} điểm); {names([display[u.code] for u in top])} {both}đạt cao nhất "
-        f"với {points(top[0].total)} điểm, thấp nhất là {names([display[u.code] for u in bottom])} "
-        f"với {points(bottom[0].total)} điểm; có {count(summary.above_mean)} đơn vị đạt trên mức "
-        f"trung bình và {count(summary.below_mean)} đơn vị dưới mức trung bình."]
+        f"{points(summary.median)} điểm); {extremes_text}; có {count(summary.above_mean)} đơn vị đạt "
+        f"trên mức trung bình và {count(summary.below_mean)} đơn vị dưới mức trung bình."]
     if area_means:
         high = max(area_means, key=lambda a: summary.area_mean_percent[a["code"]])
         low = min(area_means, key=lambda a: summary.area_mean_percent[a["code"]])
@@ -145,24 +163,25 @@ def summary_sentences(results: Results, summary: TypeSummary,
     if results.meta.get("has_bands"):
         bands = [(label, sum(1 for u in ranked if u.band == label))
                  for _, label in results.meta.get("bands", ())]
-        sentences.append("Xếp loại theo Chỉ số: " + "; ".join(
-            f"{count(n)} đơn vị {label}" for label, n in bands if n) + ".")
+        if any(n for _, n in bands):
+            sentences.append("Xếp loại theo Chỉ số: " + "; ".join(
+                f"{count(n)} đơn vị {label}" for label, n in bands if n) + ".")
     return sentences
 
 
 def adjustment_sentences(heading: str, ranked: list[UnitResult], display: dict[str, str]) -> list[str]:
     """What the appraisal changed: mean self and appraised points, the largest adjustment."""
-    appraised = [u for u in ranked if u.status not in (MISSING_ZERO, EXCLUDED)]
+    appraised = [u for u in ranked if u.appraised_by_council]
     if not appraised:
         return []
     mean_self = sum((Fraction(u.self_total) for u in appraised), Fraction(0)) / len(appraised)
     mean_appraised = sum((Fraction(u.appraised) for u in appraised), Fraction(0)) / len(appraised)
-    difference = mean_appraised - mean_self
+    difference = round_half_up(mean_appraised) - round_half_up(mean_self)  # as the two figures read
     direction = "giảm" if difference < 0 else "tăng"
     sentences = [f"Qua thẩm định, điểm tự đánh giá trung bình (phần thẩm định) của {heading.lower()} "
                  f"là {points(mean_self)} điểm, sau thẩm định là {points(mean_appraised)} điểm "
                  f"({direction} {points(abs(difference))} điểm)."]
-    changed = [u for u in appraised if u.adjustment]
+    changed = [u for u in appraised if _council_changed(u)]
     if not changed:
         return [*sentences, "Hội đồng thẩm định giữ nguyên điểm tự đánh giá của tất cả các đơn vị."]
     most = extremes(changed, max, lambda u: abs(u.adjustment))

@@ -94,7 +94,12 @@ class PreparedTemplate:
         self.data = path.read_bytes()
         self.env = _CompilingOnce()
         self.patched: dict[str, str] = {}
-        self.column_tags = _has_column_tags(self.data)
+        try:
+            self.column_tags = _has_column_tags(self.data)
+        except (zipfile.BadZipFile, KeyError) as exc:
+            raise FormkitError(f"Mẫu văn bản {path} không phải tệp Word .docx đọc được ({exc}). Lưu lại "
+                               f"mẫu bằng Word dưới dạng .docx rồi kiểm tra: formkit templates check "
+                               f"{path}") from exc
 
     def render(self, context: dict, when: dt.date) -> bytes:
         """The filled document as deterministic .docx bytes; `when`, its date, is its file time."""
