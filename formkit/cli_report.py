@@ -63,6 +63,8 @@ def report(directory: Path, pdf: bool, previous: Path | None, allow_incomplete: 
     else:
         for line in result.missing:
             click.echo(f"THIẾU: {line}")
+        for gap in result.settings_gaps:
+            click.echo(f"Cảnh báo: chưa khai báo {gap} (sửa campaign.yaml rồi chạy lại).")
         click.echo(f"{len(result.minutes)} biên bản thẩm định trong {result.minutes[0].parent}"
                    if result.minutes else "Không có đơn vị nào để lập biên bản.")
         click.echo(f"Báo cáo kết quả: {result.report}")

@@ -246,6 +246,23 @@ def test_every_kind_of_document_converts_to_pdf_in_times_new_roman(documents, re
     assert fmt(first.total) in decision_text
 
 
+def test_documents_settings_left_out_are_warned_about(own_copy):
+    """A workspace made before the documents section existed still renders, and says what is blank."""
+    settings = own_copy / "campaign.yaml"
+    text = settings.read_text(encoding="utf-8")
+    start, end = text.index("# Văn bản (formkit report)"), text.index("contact:")
+    settings.write_text(text[:start] + text[end:], encoding="utf-8")
+    done = run_cli("report", own_copy, "--json")
+    assert done.exit_code == 0
+    gaps = [gap.split(":")[0] for gap in json.loads(done.stdout)["settings_gaps"]]
+    assert gaps == ["documents.minutes.date", "documents.minutes.start", "documents.minutes.end",
+                    "documents.minutes.place", "documents.minutes.chair", "documents.minutes.secretary",
+                    "documents.report.signer", "documents.report.date", "documents.report.recipients",
+                    "documents.decision.date", "documents.decision.recipients",
+                    "documents.decision.legal_basis"]
+    assert "Cảnh báo: chưa khai báo documents.minutes.chair" in run_cli("report", own_copy).stdout
+
+
 def test_report_command(workspace, monkeypatch, tmp_path):
     done = run_cli("report", workspace.root)
     assert done.exit_code == 0

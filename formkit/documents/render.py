@@ -25,6 +25,7 @@ from formkit.errors import FormkitError
 from formkit.fileio import atomic_write_bytes, sha256_file
 from formkit.mail.outbox import safe_filename
 from formkit.office import convert_many, find_libreoffice
+from formkit.settings import Settings
 from formkit.workspace import Workspace
 
 DOCUMENTS_DIR = "documents"
@@ -52,6 +53,7 @@ class DocumentsResult:
     pdf: str = NOT_REQUESTED
     pdfs: list[Path] = field(default_factory=list)
     pdf_errors: list[str] = field(default_factory=list)
+    settings_gaps: list[str] = field(default_factory=list)  # documents settings left blank
 
     @property
     def documents(self) -> list[Path]:
@@ -70,7 +72,7 @@ class DocumentsResult:
                 "decision": str(self.decision),
                 "templates": {k: str(v) for k, v in self.templates.items()},
                 "missing": self.missing, "pdf": self.pdf, "pdfs": [str(p) for p in self.pdfs],
-                "pdf_errors": self.pdf_errors}
+                "pdf_errors": self.pdf_errors, "settings_gaps": self.settings_gaps}
 
 
 def render_documents(workspace: Workspace, previous: Path | None = None, allow_incomplete: bool = False,
@@ -106,11 +108,32 @@ def write_documents(workspace: Workspace, results: Results, pdf: bool = False,
         contexts.decision, dates["decision"]))
     step(total, total)
     result = DocumentsResult(folder, minutes, report_path, decision_path, templates,
-                             list(results.missing))
+                             list(results.missing), settings_gaps=settings_gaps(workspace.settings))
     if pdf:
         _to_pdf(result, progress)
     _record(workspace, result)
     return result
+
+
+def settings_gaps(settings: Settings) -> list[str]:
+    """What the documents print blank (or borrow) because campaign.yaml → documents lacks it."""
+    documents, gaps = settings.documents, []
+    minutes = documents.minutes
+    for key, value in (("date", minutes.date), ("start", minutes.start), ("end", minutes.end),
+                       ("place", minutes.place), ("chair", minutes.chair.name),
+                       ("secretary", minutes.secretary.name)):
+        if not value:
+            gaps.append(f"documents.minutes.{key}: biên bản thẩm định để trống mục này")
+    if documents.report.signer is None:
+        gaps.append("documents.report.signer: báo cáo dùng người ký của mục signer (UBND Thành phố)")
+    for kind, issued in (("report", documents.report), ("decision", documents.decision)):
+        if issued.date is None:
+            gaps.append(f"documents.{kind}.date: văn bản ghi ngày theo hạn thẩm định hoặc ngày phát hành")
+        if not issued.recipients:
+            gaps.append(f"documents.{kind}.recipients: mục Nơi nhận để trống")
+    if not documents.decision.legal_basis:
+        gaps.append("documents.decision.legal_basis: quyết định không có dòng Căn cứ nào")
+    return gaps
 
 
 def _to_pdf(result: DocumentsResult, progress: Progress | None) -> None:
