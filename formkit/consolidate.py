@@ -290,7 +290,7 @@ def _unit_result(tree: TreeSpec, unit: UnitInput, missing_rule: str) -> UnitResu
         status, notes = INCOMPLETE, [line.split(": ", 1)[1] for line in _missing(unit)]
     if not unit.has_return:
         status = EXCLUDED if missing_rule == "exclude" else MISSING_ZERO
-        notes.insert(0, "không có biểu tự đánh giá được nhận: "
+        notes.insert(0, "không có biểu tự đánh giá được nhận, "
                      + ("không xếp hạng" if status == EXCLUDED else "điểm thẩm định tính 0"))
     appraised, survey, self_scores = unit.appraised or {}, unit.survey or {}, unit.self_scores
     leaves, by_area = [], {}
@@ -374,6 +374,10 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
     from formkit.survey.status import score_workspace
 
     prior = read_previous(previous) if previous else None
+    if prior is not None and not prior.keys() & {unit.code for unit in workspace.units}:
+        raise FormkitError(f"Tệp kết quả năm trước {previous} không có đơn vị nào trùng mã với danh sách "
+                           "đơn vị năm nay, nên không so sánh được. Kiểm tra lại tệp (đúng tệp "
+                           "results.csv hoặc tệp Excel kết quả của formkit năm trước?).")
 
     with workspace.ledger() as ledger:
         with_return = {row[0] for row in ledger.conn.execute(

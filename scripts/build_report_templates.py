@@ -29,6 +29,8 @@ OUT = Path(__file__).resolve().parent.parent / "report_templates"
 BUILT = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
 END = "{% if loop.last %}.{% else %};{% endif %}"  # "- x;" lines, the last one "- x."
 TAG_SIZE = 7  # pt: the text of docxtpl's column-tag cells, which never reach a document
+ROUNDING_NOTE = ("Các số điểm được làm tròn đến 2 chữ số thập phân; tổng điểm được tính từ số liệu "
+                 "chưa làm tròn, nên có thể chênh lệch 0,01 điểm so với tổng các số đã làm tròn.")
 PARENT_BODY = ("{%p if header.parent_body %}", "{{ header.parent_body }}", "{%p endif %}")
 
 
@@ -172,7 +174,7 @@ def report() -> Document:
     heading(document, "II. QUÁ TRÌNH TRIỂN KHAI")
     report_process(document)
     heading(document, "III. KẾT QUẢ XÁC ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {{ year }}")
-    body(document, "{{ rank_rule }}")
+    body(document, "{{ rank_rule }} " + ROUNDING_NOTE)
     body(document, "{%p for g in groups %}")
     report_group(document)
     body(document, "{%p endfor %}")
@@ -307,7 +309,7 @@ def appendix(document: Document) -> None:
     line(document, "Ghi chú: các lĩnh vực {% for a in ap.areas %}{{ a.code }}. {{ a.name }}"
                    "{% if not loop.last %}; {% else %}.{% endif %}{% endfor %}", align=LEFT, size=12,
          italic=True, before=6)
-    line(document, "{{ rank_rule }}", align=LEFT, size=12, italic=True)
+    line(document, "{{ rank_rule }} " + ROUNDING_NOTE, align=LEFT, size=12, italic=True)
 
 
 def appendix_table(document: Document) -> None:

@@ -119,6 +119,14 @@ def test_year_on_year(workspace, results, tmp_path):
     assert abs(float(again[first].change) - 1) < 1e-9
     assert again[first].rank_change == 30 - again[first].rank
     assert abs(float(again[rows[0]["unit"]].change)) < 1e-9
+    for row in rows:  # another campaign's file: no unit in common, nothing could be compared
+        row["unit"] = "X" + row["unit"]
+    with open(previous, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(FormkitError, match="không có đơn vị nào trùng mã"):
+        consolidate(workspace, previous)
 
 
 def _tree() -> dict[str, TreeSpec]:
