@@ -115,9 +115,16 @@ def minutes() -> Document:
     each(document, "m in meeting.members", "- {{ m.name }}{% if m.position %}, {{ m.position }}{% endif %}"
          + END)
     heading(document, "II. NỘI DUNG THẨM ĐỊNH")
+    body(document, "{%p if has_return %}")
     body(document, "Hội đồng đã xem xét báo cáo tự đánh giá, chấm điểm và tài liệu kiểm chứng của "
                    "{{ unit.document_name }}, đối chiếu với Bộ Chỉ số cải cách hành chính và hướng dẫn chấm "
                    "điểm. Kết quả thẩm định từng lĩnh vực, tiêu chí, tiêu chí thành phần như sau:")
+    body(document, "{%p endif %}")
+    body(document, "{%p if not has_return %}")
+    body(document, "Hội đồng không nhận được báo cáo tự đánh giá hợp lệ của {{ unit.document_name }} "
+                   "trong thời hạn; kết quả thẩm định từng lĩnh vực, tiêu chí, tiêu chí thành phần được "
+                   "ghi nhận như sau:")
+    body(document, "{%p endif %}")
     minutes_table(document)
     body(document, "Điểm điều tra xã hội học của đơn vị (để thông tin, không thuộc phạm vi thẩm định): "
                    "{{ survey_points }} điểm.", before=6)

@@ -84,6 +84,7 @@ MINUTES = {
     "survey_points": "25,00",
     "conclusion": ["Tổng điểm tự đánh giá: 60,00 điểm; tổng điểm sau thẩm định: 58,50 điểm."],
     "missing": "",
+    "has_return": True,
 }
 
 

@@ -22,7 +22,7 @@ from lxml import etree
 from test_documents_context import fmt, in_rank_order
 
 from formkit.appraisal import current_appraisal
-from formkit.consolidate import OK, consolidate, round_half_up
+from formkit.consolidate import EXCLUDED, MISSING_ZERO, OK, consolidate, round_half_up
 from formkit.documents.charts import FALLBACK_FAMILY, area_chart, chart_font, ranking_chart
 from formkit.documents.render import convert_to_pdf, render_documents
 from formkit.documents.template import PreparedTemplate, find_template
@@ -127,6 +127,15 @@ def test_report_tables_and_sentences_are_the_consolidation(workspace, results, d
     assert f"phát hành {everything.issued} phiếu điều tra xã hội học, thu về {everything.valid}" in text
     media = [n for n in zipfile.ZipFile(documents.report).namelist() if n.startswith("word/media/")]
     assert len(media) == 2 * len(results.summaries)  # ranking and area charts per unit type
+
+
+def test_minutes_of_a_unit_without_a_return_say_so(workspace, results, documents):
+    paths = {p.name.split(" ")[0]: p for p in documents.minutes}
+    for unit in results.units:
+        text = text_of(paths[unit.code])
+        reviewed = "Hội đồng đã xem xét báo cáo tự đánh giá" in text
+        assert reviewed == (unit.status not in (MISSING_ZERO, EXCLUDED)), unit.code
+        assert reviewed != ("không nhận được báo cáo tự đánh giá hợp lệ" in text), unit.code
 
 
 def test_minutes_totals_are_the_councils(workspace, documents):

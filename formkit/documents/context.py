@@ -86,7 +86,8 @@ def minutes_context(workspace: Workspace, results: Results, result: UnitResult,
                        "difference": signed(result.appraised - result.self_total)},
             "survey_points": points(result.survey),
             "conclusion": _conclusion(result, unit.document_name, rows, appraisal_max),
-            "missing": "; ".join(result.notes) if result.status != OK else ""}
+            "missing": "; ".join(result.notes) if result.status != OK else "",
+            "has_return": result.status not in (MISSING_ZERO, EXCLUDED)}
 
 
 def minutes_rows(catalog: Catalog, result: UnitResult, reasons: dict[str, str]) -> list[dict]:

@@ -36,6 +36,7 @@ MINUTES: dict[str, Shape] = {
     "survey_points": TEXT,
     "conclusion": [TEXT],
     "missing": TEXT,
+    "has_return": FLAG,
 }
 GROUP: Shape = {
     "label": TEXT, "heading": TEXT, "count": TEXT, "mean": TEXT, "median": TEXT,
