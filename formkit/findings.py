@@ -102,9 +102,34 @@ class Code(Enum):
                   "Giá trị của '{key}' phải là {expected}, nhưng đang là '{value}'.")
     BAD_VALUE = ("schema.bad_value", E, "Value not allowed",
                  "Giá trị '{value}' của '{key}' không hợp lệ: {reason}.")
+    IMPOSSIBLE_DATE = ("schema.impossible_date", E, "Date that does not exist",
+                       "Ngày '{value}' của '{key}' không có thật ({reason}). Sửa lại cho đúng ngày "
+                       "(viết dạng yyyy-mm-dd hoặc dd/mm/yyyy).")
     TEXT_NOT_NFC = ("text.not_nfc", W, "Text not in Unicode NFC",
                     "Văn bản của '{key}' không ở dạng Unicode dựng sẵn (NFC); formkit đã chuẩn hóa. "
                     "Nên lưu tệp bằng bộ gõ Unicode dựng sẵn.")
+    # Campaign year (formkit check: dates, validity of catalogues, placeholders)
+    DATE_ORDER = ("campaign.date_order", E, "Dates out of order",
+                  "Ngày {later_key} ({later}) sớm hơn {earlier_key} ({earlier}, dòng "
+                  "{earlier_line}), trái với trình tự của đợt đánh giá: {order}. Sửa lại một "
+                  "trong hai ngày.")
+    DATE_OUTSIDE_YEAR = ("campaign.date_outside_year", E, "Date outside the campaign's window",
+                         "Ngày {key} ({value}) nằm ngoài khoảng thời gian của đợt đánh giá năm "
+                         "{year} (từ {first} đến {last}). Kiểm tra lại năm của ngày này.")
+    NOT_VALID_FOR_YEAR = ("campaign.not_valid_for_year", E, "Catalogue or questionnaire not valid this year",
+                          "{kind} {name} áp dụng cho {years}, không áp dụng cho đợt đánh giá năm "
+                          "{year}. Thay bằng {kind_lower} áp dụng cho năm {year} (sửa mục "
+                          "'{key}' của campaign.yaml), hoặc, nếu Thành phố vẫn giữ nguyên "
+                          "{kind_lower} này, sửa 'valid_years' trong tệp {name}.")
+    CARRIED_OVER = ("campaign.carried_over", W, "Carried over from last year, not yet confirmed",
+                    "Dòng này được chuyển từ cấu hình năm {from_year} ({what}) và chưa được xác "
+                    "nhận. Kiểm tra lại giá trị cho năm nay rồi xóa ghi chú '# chuyển từ năm "
+                    "{from_year} ...' ở cuối dòng.")
+    PLACEHOLDER = ("campaign.placeholder", W, "Example value left in the settings",
+                   "Giá trị '{value}' của '{key}' là giá trị mẫu ({reason}). Thay bằng thông tin "
+                   "thật trước khi phát hành biểu mẫu và văn bản.")
+    BLANK_VALUE = ("campaign.blank", W, "Value left blank",
+                   "Chưa khai báo {what} ('{key}'). {advice}")
     # Criteria catalogue
     CODE_FORMAT = ("catalog.code_format", E, "Malformed item code",
                    "Mã '{code}' không đúng dạng số phân cấp 1 đến 3 mức (ví dụ 3, 3.2, 3.2.1).")

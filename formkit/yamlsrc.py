@@ -7,7 +7,9 @@ Decimal numbers are built from the source text, never through float, so 0.1 stay
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
@@ -70,7 +72,8 @@ def parse_yaml(source: str, name: str) -> tuple[object | None, list[Finding]]:
     return _convert(node, yaml.SafeLoader(""), name, findings), findings
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader, name: str, findings: list[Finding]):
+def _convert(node: yaml.Node, loader: yaml.SafeLoader, name: str, findings: list[Finding],
+             key: str = "(giá trị)"):
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result = YMap()
@@ -83,14 +86,14 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, name: str, findings: list
                 findings.append(Code.YAML_DUPLICATE_KEY(file=name, line=key_line, key=key,
                                                         first_line=result.key_lines[key]))
                 continue
-            result[key] = _convert(value_node, loader, name, findings)
+            result[key] = _convert(value_node, loader, name, findings, key)
             result.key_lines[key] = key_line
         return result
     if isinstance(node, yaml.SequenceNode):
         items = YList()
         items.line, items.item_lines = line, []
         for child in node.value:
-            items.append(_convert(child, loader, name, findings))
+            items.append(_convert(child, loader, name, findings, key))
             items.item_lines.append(child.start_mark.line + 1)
         return items
     if node.tag == "tag:yaml.org,2002:float":
@@ -98,7 +101,36 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, name: str, findings: list
             return Decimal(node.value.replace("_", ""))
         except InvalidOperation:
             pass  # .inf / .nan: let PyYAML build the float, the field readers refuse it
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError:  # an unknown tag (!foo), a malformed !!binary ...
+        findings.append(Code.YAML_SYNTAX(file=name, line=line,
+                                         detail=f"giá trị có thẻ '{node.tag}' không đọc được "
+                                                "(xóa thẻ bắt đầu bằng dấu '!' trước giá trị)"))
+        return None
+    except ValueError:  # a timestamp that does not exist: 2025-02-29, 2021-13-01
+        findings.append(Code.IMPOSSIBLE_DATE(file=name, line=line, key=key,
+                                             value=node.value,
+                                             reason=impossible_date_reason(node.value)))
+        return BadDate(node.value)
+
+
+class BadDate(str):
+    """The text of a date that does not exist; already reported where it was read."""
+
+
+def impossible_date_reason(text: str) -> str:
+    """Why a well-formed date does not exist, in Vietnamese: '2025 không phải năm nhuận ...'."""
+    numbers = [int(n) for n in re.findall(r"\d+", text)[:3]]
+    if len(numbers) < 3:
+        return "không đọc được ngày"
+    year, month, day = numbers if numbers[0] > 31 else numbers[::-1]
+    if not 1 <= month <= 12:
+        return f"không có tháng {month}"
+    if month == 2 and day == 29:
+        return f"năm {year} không phải năm nhuận, tháng 2 chỉ có 28 ngày"
+    last = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
+    return f"tháng {month} năm {year} chỉ có {last} ngày"
 
 
 class FieldReader:
@@ -193,9 +225,15 @@ class FieldReader:
             return value.date()
         if isinstance(value, dt.date):
             return value
+        if isinstance(value, BadDate):
+            return None  # reported when the file was read
         try:
             return parse_date(str(value))
-        except ValueError:
+        except ValueError as exc:
+            if str(exc).startswith("no such date"):
+                self.report(Code.IMPOSSIBLE_DATE, m.line_of(key), item, key=key,
+                            value=_show(value), reason=impossible_date_reason(str(value)))
+                return None
             self.report(Code.WRONG_TYPE, m.line_of(key), item, key=key,
                         expected="một ngày (dd/mm/yyyy hoặc yyyy-mm-dd)", value=_show(value))
             return None
