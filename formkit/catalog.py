@@ -19,12 +19,16 @@ from formkit.findings import Code, Finding, has_errors, sort_findings
 from formkit.units import UNIT_TYPES
 from formkit.yamlsrc import FieldReader, YList, YMap, load_yaml
 
-CATALOG_KEYS = ("id", "title", "year", "unit_type", "source", "total_points", "default_step")
+CATALOG_KEYS = ("id", "title", "valid_years", "year", "unit_type", "source", "total_points",
+                "default_step")
 ITEM_KEYS = ("code", "text", "max", "appraisal", "survey", "step", "evidence", "guidance",
              "not_applicable_to")
 LEAF_ONLY_KEYS = ("appraisal", "survey", "step", "evidence", "not_applicable_to")
 CODE_PATTERN = re.compile(r"[1-9][0-9]*(\.[1-9][0-9]*){0,2}")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+# valid_years: one year (2021) or a range of years (2017-2020), both ends included
+VALID_YEARS_PATTERN = re.compile(r"(\d{4})(?:\s*[-–]\s*(\d{4}))?")
+YEAR_LIMITS = (2000, 2100)
 LEVEL_NAMES = {1: "Lĩnh vực", 2: "Tiêu chí", 3: "Tiêu chí thành phần"}
 ZERO = Decimal(0)
 
@@ -69,7 +73,7 @@ class Criterion:
 class Catalog:
     id: str
     title: str
-    year: int
+    year: int  # the legacy single `year` of the file, 0 when it states `valid_years` only
     unit_type: str
     source: str
     total_points: Decimal
@@ -77,10 +81,18 @@ class Catalog:
     items: tuple[Criterion, ...]
     path: str = ""
     content_hash: str = ""
+    valid_years: tuple[int, int] = (0, 0)  # first and last campaign year it applies to
     _by_code: dict[str, Criterion] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_code.update({item.code: item for item in self.items})
+
+    def valid_for(self, year: int) -> bool:
+        return self.valid_years[0] <= year <= self.valid_years[1]
+
+    @property
+    def years_label(self) -> str:
+        return years_label(self.valid_years)
 
     def __getitem__(self, code: str) -> Criterion:
         return self._by_code[code]
@@ -145,9 +157,40 @@ def parse_catalog(data: object, name: str) -> tuple[Catalog | None, list[Finding
     return _with_hash(catalog), reader.findings
 
 
+def read_valid_years(reader: FieldReader, meta: YMap, legacy: int) -> tuple[int, int]:
+    """The years a catalogue or questionnaire applies to: `valid_years: 2017-2020` (both ends
+    included) or `valid_years: 2021`; a file that states only the older `year: 2020` applies to
+    that year alone (`legacy`, read by the caller). (0, 0) when neither is stated or readable
+    (reported)."""
+    if "valid_years" not in meta:
+        if "year" not in meta:
+            reader.report(Code.MISSING_KEY, meta.line, key="valid_years")
+        return (legacy, legacy)
+    value = meta["valid_years"]
+    line = meta.line_of("valid_years")
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    match = VALID_YEARS_PATTERN.fullmatch(text)
+    years = (int(match[1]), int(match[2] or match[1])) if match else None
+    if years is None or years[0] > years[1] or not all(
+            YEAR_LIMITS[0] <= y <= YEAR_LIMITS[1] for y in years):
+        reader.report(Code.BAD_VALUE, line, key="valid_years", value=text or str(value),
+                      reason="ghi một năm (ví dụ 2021) hoặc một khoảng năm, năm đầu trước năm cuối "
+                             "(ví dụ 2017-2020), trong khoảng 2000-2100")
+        return (0, 0)
+    if legacy and not years[0] <= legacy <= years[1]:
+        reader.report(Code.BAD_VALUE, meta.line_of("year"), key="year", value=legacy,
+                      reason=f"năm này nằm ngoài 'valid_years' ({years_label(years)})")
+    return years
+
+
+def years_label(years: tuple[int, int]) -> str:
+    """'2017-2020', or '2021' for a single year, as written in the file."""
+    first, last = years
+    return str(first) if first == last else f"{first}-{last}"
+
+
 def _read_header(reader: FieldReader, meta: YMap) -> dict:
-    reader.check_keys(meta, CATALOG_KEYS, ("id", "title", "year", "unit_type", "source",
-                                           "total_points"))
+    reader.check_keys(meta, CATALOG_KEYS, ("id", "title", "unit_type", "source", "total_points"))
     catalog_id = reader.text(meta, "id")
     if catalog_id and not ID_PATTERN.fullmatch(catalog_id):
         reader.report(Code.BAD_VALUE, meta.line_of("id"), key="id", value=catalog_id,
@@ -162,8 +205,9 @@ def _read_header(reader: FieldReader, meta: YMap) -> dict:
         if value is not None and value <= 0:
             reader.report(Code.BAD_VALUE, meta.line_of(key), key=key, value=value,
                           reason="phải lớn hơn 0")
-    return {"id": catalog_id, "title": reader.text(meta, "title"),
-            "year": reader.integer(meta, "year", default=0), "unit_type": unit_type,
+    year = reader.integer(meta, "year", default=0) or 0
+    return {"id": catalog_id, "title": reader.text(meta, "title"), "year": year,
+            "valid_years": read_valid_years(reader, meta, year), "unit_type": unit_type,
             "source": reader.text(meta, "source"), "total_points": total or ZERO,
             "default_step": step if step and step > 0 else Decimal("0.25")}
 
@@ -301,11 +345,16 @@ def _number_text(value: Decimal | None) -> str | None:
 
 def canonical_content(catalog: Catalog) -> dict:
     """The catalogue's content with defaults applied, independent of YAML formatting."""
+    # valid_years is left out on purpose: extending a catalogue's validity to another year does
+    # not change its criteria, so forms already issued stay valid. A legacy `year` stays in, so
+    # the hashes of older catalogues do not change.
+    meta = {"id": catalog.id, "title": catalog.title, "unit_type": catalog.unit_type,
+            "source": catalog.source, "total_points": _number_text(catalog.total_points),
+            "default_step": _number_text(catalog.default_step)}
+    if catalog.year:
+        meta["year"] = catalog.year
     return {
-        "catalog": {"id": catalog.id, "title": catalog.title, "year": catalog.year,
-                    "unit_type": catalog.unit_type, "source": catalog.source,
-                    "total_points": _number_text(catalog.total_points),
-                    "default_step": _number_text(catalog.default_step)},
+        "catalog": meta,
         "items": [{"code": item.code, "text": item.text, "max": _number_text(item.max_points),
                    "appraisal": _number_text(item.appraisal), "survey": _number_text(item.survey),
                    "step": _number_text(item.step), "evidence": item.evidence,

@@ -30,7 +30,7 @@ def export_catalog_workbook(catalog: Catalog, out: Path) -> Path:
     """Write the catalogue as an .xlsx review workbook at `out` (atomically)."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    created = dt.datetime(catalog.year or 2000, 1, 1)
+    created = dt.datetime(catalog.valid_years[0] or 2000, 1, 1)
     workbook.set_properties({"title": catalog.title, "subject": catalog.id,
                              "author": "formkit", "created": created,
                              "comments": f"content hash {catalog.content_hash}"})
@@ -103,7 +103,7 @@ def _write_info(sheet, catalog: Catalog, formats: dict) -> None:
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 1, 90)
     leaves = catalog.leaves()
-    rows = [("Mã bộ tiêu chí", catalog.id), ("Tên", catalog.title), ("Năm", str(catalog.year)),
+    rows = [("Mã bộ tiêu chí", catalog.id), ("Tên", catalog.title), ("Năm áp dụng", catalog.years_label),
             ("Loại đơn vị", UNIT_TYPES.get(catalog.unit_type, catalog.unit_type)),
             ("Nguồn", catalog.source), ("Tổng điểm", str(catalog.total_points)),
             ("Số lĩnh vực", str(len(catalog.areas()))), ("Số tiêu chí thành phần", str(len(leaves))),

@@ -276,7 +276,7 @@ def catalog_show(path: Path, as_json: bool) -> None:
 
 def render_tree(tree: Catalog) -> list[str]:
     leaves = tree.leaves()
-    lines = [f"{tree.title}", f"Mã: {tree.id} · năm {tree.year} · {UNIT_TYPES[tree.unit_type]}",
+    lines = [f"{tree.title}", f"Mã: {tree.id} · áp dụng năm {tree.years_label} · {UNIT_TYPES[tree.unit_type]}",
              f"Nguồn: {tree.source}",
              f"{len(tree.areas())} lĩnh vực, {len(leaves)} tiêu chí thành phần; tổng "
              f"{format_number(tree.total_points)} điểm = thẩm định "

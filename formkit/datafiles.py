@@ -66,7 +66,7 @@ def check_data_file(path: Path | str) -> DataFileReport:
 
 def catalog_summary(catalog: Catalog) -> dict:
     leaves = catalog.leaves()
-    return {"id": catalog.id, "title": catalog.title, "year": catalog.year,
+    return {"id": catalog.id, "title": catalog.title, "valid_years": list(catalog.valid_years),
             "unit_type": catalog.unit_type, "areas": len(catalog.areas()),
             "leaves": len(leaves), "total_points": str(catalog.total_points),
             "appraisal_points": str(sum(leaf.appraisal for leaf in leaves)),
@@ -75,7 +75,8 @@ def catalog_summary(catalog: Catalog) -> dict:
 
 
 def survey_summary(survey: Survey) -> dict:
-    return {"id": survey.id, "title": survey.title, "unit_type": survey.unit_type,
+    return {"id": survey.id, "title": survey.title, "valid_years": list(survey.valid_years),
+            "unit_type": survey.unit_type,
             "catalog": survey.catalog.id, "scales": [s.code for s in survey.scales],
             "groups": {g.code: len(g.questions) for g in survey.groups},
             "content_hash": survey.content_hash}

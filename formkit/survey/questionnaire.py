@@ -12,13 +12,13 @@ from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
-from formkit.catalog import ID_PATTERN, Catalog, check_catalog, content_hash
+from formkit.catalog import ID_PATTERN, Catalog, check_catalog, content_hash, read_valid_years, years_label
 from formkit.errors import InvalidDataError
 from formkit.findings import Code, Finding, has_errors, sort_findings
 from formkit.units import UNIT_TYPES
 from formkit.yamlsrc import FieldReader, YList, YMap, load_yaml
 
-SURVEY_KEYS = ("id", "title", "year", "unit_type", "catalog", "source")
+SURVEY_KEYS = ("id", "title", "valid_years", "year", "unit_type", "catalog", "source")
 SCALE_KEYS = ("code", "title", "options")
 OPTION_KEYS = ("code", "text", "fraction", "no_answer")
 GROUP_KEYS = ("code", "name", "weight", "title", "instructions", "respondent_fields", "questions")
@@ -87,6 +87,14 @@ class Survey:
     groups: tuple[RespondentGroup, ...]
     path: str = ""
     content_hash: str = ""
+    valid_years: tuple[int, int] = (0, 0)  # first and last campaign year it applies to
+
+    def valid_for(self, year: int) -> bool:
+        return self.valid_years[0] <= year <= self.valid_years[1]
+
+    @property
+    def years_label(self) -> str:
+        return years_label(self.valid_years)
 
     def scale(self, code: str) -> Scale:
         return next(s for s in self.scales if s.code == code)
@@ -122,7 +130,9 @@ def _parse(reader: FieldReader, data: object, path: Path) -> Survey | None:
     meta = reader.mapping(root.get("survey", YMap()), "survey", root.line_of("survey"))
     if meta is None:
         return None
-    reader.check_keys(meta, SURVEY_KEYS, ("id", "title", "year", "unit_type", "catalog"))
+    reader.check_keys(meta, SURVEY_KEYS, ("id", "title", "unit_type", "catalog"))
+    year = reader.integer(meta, "year", default=0) or 0
+    valid_years = read_valid_years(reader, meta, year)
     catalog = _catalog(reader, meta, path)
     unit_type = reader.text(meta, "unit_type")
     if unit_type and unit_type not in UNIT_TYPES:
@@ -141,9 +151,10 @@ def _parse(reader: FieldReader, data: object, path: Path) -> Survey | None:
         return None
     _check_coverage(reader, catalog, groups, root.line_of("groups"))
     survey = Survey(id=survey_id, title=reader.text(meta, "title"),
-                    year=reader.integer(meta, "year", default=0) or 0, unit_type=unit_type,
+                    year=year, unit_type=unit_type,
                     source=reader.text(meta, "source"), catalog=catalog,
-                    scales=tuple(scales.values()), groups=tuple(groups), path=str(path))
+                    scales=tuple(scales.values()), groups=tuple(groups), path=str(path),
+                    valid_years=valid_years)
     return _with_hash(survey)
 
 
@@ -278,6 +289,7 @@ def _check_coverage(reader: FieldReader, catalog: Catalog, groups: list[Responde
 def _with_hash(survey: Survey) -> Survey:
     content = asdict(replace(survey, catalog=None, path=""))  # type: ignore[arg-type]
     content["catalog"] = survey.catalog.content_hash
+    del content["valid_years"]  # validity is not content: extending it keeps issued files valid
     text_content = _stringify(content)
     return replace(survey, content_hash=content_hash(text_content))
 
