@@ -39,10 +39,44 @@ ZERO = Decimal(0)
 FRACTION_ZERO = Fraction(0)
 RANK_PLACES = 2
 DEFAULT_RANKING = RankingSettings()
-NO_APPRAISAL = "chưa có kết quả thẩm định"
 OK, MISSING_ZERO, EXCLUDED, INCOMPLETE = "ok", "missing-zero", "excluded", "incomplete"
-STATUS_LABELS = {OK: "Đủ dữ liệu", MISSING_ZERO: "Không có biểu: tính 0 điểm thẩm định",
-                 EXCLUDED: "Không có biểu: không xếp hạng", INCOMPLETE: "Thiếu dữ liệu"}
+STATUS_LABELS = {OK: "Đủ dữ liệu", MISSING_ZERO: "Không có báo cáo hợp lệ: tính 0 điểm thẩm định",
+                 EXCLUDED: "Không có báo cáo hợp lệ: không xếp hạng", INCOMPLETE: "Thiếu dữ liệu"}
+
+# Why a unit's data are not complete (DOMAIN.md §4): each reason is carried into every output.
+# Blocking reasons can still be mended before publishing, so consolidation refuses them unless
+# --allow-incomplete; the others are final (the unit sent nothing valid, the survey is closed).
+NO_RETURN, REJECTED, WRONG_FILE = "no_return", "rejected", "wrong_file"
+NOT_APPRAISED, STALE_APPRAISAL = "not_appraised", "stale_appraisal"
+NO_SURVEY, SURVEY_GAPS, SURVEY_SHORT = "no_survey", "survey_gaps", "survey_short"
+GAP_TEXTS = {
+    NO_RETURN: "không gửi báo cáo tự đánh giá",
+    REJECTED: "báo cáo tự đánh giá không hợp lệ, đã đề nghị sửa nhưng đơn vị chưa gửi lại",
+    WRONG_FILE: "gửi văn bản, tệp khác thay cho biểu tự đánh giá, chưa gửi biểu",
+    NOT_APPRAISED: "chưa có kết quả thẩm định",
+    STALE_APPRAISAL: "kết quả thẩm định làm trên báo cáo cũ (đơn vị đã gửi báo cáo mới)",
+    NO_SURVEY: "chưa có điểm điều tra xã hội học",
+    SURVEY_GAPS: "có tiêu chí điều tra xã hội học không có phiếu hợp lệ",
+    SURVEY_SHORT: "số phiếu điều tra xã hội học hợp lệ dưới mức tối thiểu",
+}
+BLOCKING_GAPS = frozenset({NOT_APPRAISED, STALE_APPRAISAL, NO_SURVEY, SURVEY_GAPS})
+NO_RETURN_GAPS = (NO_RETURN, REJECTED, WRONG_FILE)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One reason a unit's data are incomplete: a stable code and the sentence outputs print."""
+
+    code: str
+    detail: str = ""  # e.g. the groups below the minimum, the leaves without answers
+
+    @property
+    def text(self) -> str:
+        return GAP_TEXTS[self.code] + (f" ({self.detail})" if self.detail else "")
+
+    @property
+    def blocking(self) -> bool:
+        return self.code in BLOCKING_GAPS
 
 
 # ---- plain inputs -------------------------------------------------------------------------------
@@ -56,6 +90,7 @@ class LeafSpec:
     appraisal: Decimal  # appraisal-scored part of the max
     survey: Decimal  # survey-scored part of the max
     not_applicable_to: frozenset[str] = frozenset()
+    text: str = ""  # the criterion's wording in the catalogue, for the results workbook
 
 
 @dataclass(frozen=True)
@@ -68,8 +103,8 @@ class TreeSpec:
     def from_catalog(cls, catalog: Catalog) -> TreeSpec:
         leaves = tuple(LeafSpec(
             leaf.code, leaf.code.split(".")[0], ".".join(leaf.code.split(".")[:2]),
-            leaf.max_points, leaf.appraisal, leaf.survey, frozenset(leaf.not_applicable_to))
-            for leaf in catalog.leaves())
+            leaf.max_points, leaf.appraisal, leaf.survey, frozenset(leaf.not_applicable_to),
+            leaf.text) for leaf in catalog.leaves())
         return cls(catalog.unit_type, tuple((a.code, a.text) for a in catalog.areas()), leaves)
 
 
@@ -84,6 +119,9 @@ class UnitInput:
     survey: dict[str, Fraction | None] | None = None  # None: no survey data for the unit
     stale_appraisal: bool = False
     survey_gaps: tuple[str, ...] = ()  # leaves with no valid survey answer at all
+    no_return: str = NO_RETURN  # without a return: NO_RETURN, REJECTED or WRONG_FILE
+    survey_short: tuple[str, ...] = ()  # respondent groups below the minimum, e.g. "Người dân: 12/30"
+    document_name: str = ""  # the official name documents and tables print ('': the name)
 
 
 # ---- results ------------------------------------------------------------------------------------
@@ -118,7 +156,8 @@ class AreaResult:
 
     @property
     def adjustment(self) -> Decimal:
-        return self.self_score - self.appraised
+        """Appraised minus self-assessed points: negative when the council deducted."""
+        return self.appraised - self.self_score
 
     @property
     def percent(self) -> Fraction | None:
@@ -131,7 +170,7 @@ class UnitResult:
     name: str
     unit_type: str
     status: str
-    notes: tuple[str, ...]
+    gaps: tuple[Gap, ...]  # why the data are incomplete; empty: complete
     applicable_max: Decimal
     appraised: Decimal
     survey: Fraction
@@ -142,6 +181,7 @@ class UnitResult:
     band: str = ""  # classification label of the index % as published ('' without bands)
     previous_total: Fraction | None = None
     previous_rank: int | None = None
+    document_name: str = ""  # the official name for tables (name: the short name, for charts)
 
     @property
     def total(self) -> Fraction:
@@ -152,8 +192,19 @@ class UnitResult:
         return self.total / Fraction(self.applicable_max) * 100 if self.applicable_max else Fraction(0)
 
     @property
-    def adjustment(self) -> Decimal:
-        return self.self_total - self.appraised
+    def adjustment(self) -> Decimal | None:
+        """Appraised minus self-assessed points (negative: the council deducted); None before the
+        council scored the unit."""
+        return self.appraised - self.self_total if self.appraised_by_council else None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(g.text for g in self.gaps)
+
+    @property
+    def complete(self) -> bool:
+        """Every datum is in: the unit counts in the statistics."""
+        return not self.gaps
 
     @property
     def criteria(self) -> dict[str, Fraction]:
@@ -172,7 +223,8 @@ class UnitResult:
     @property
     def appraised_by_council(self) -> bool:
         """The council scored this unit's return (not: no return, or appraisal still missing)."""
-        return self.status not in (MISSING_ZERO, EXCLUDED) and NO_APPRAISAL not in self.notes
+        return self.status not in (MISSING_ZERO, EXCLUDED) and not any(
+            g.code == NOT_APPRAISED for g in self.gaps)
 
     @property
     def change(self) -> Fraction | None:
@@ -188,6 +240,8 @@ class UnitResult:
 
 @dataclass(frozen=True)
 class TypeSummary:
+    """Statistics of one unit type over its units with complete data (`count` of `units`)."""
+
     unit_type: str
     count: int
     mean: Fraction
@@ -197,6 +251,14 @@ class TypeSummary:
     above_mean: int
     below_mean: int
     area_mean_percent: dict[str, Fraction]
+    units: int = 0  # every unit of the type
+    mean_index: Fraction = Fraction(0)  # of the index %
+    median_index: Fraction = Fraction(0)
+    basis: str = "index"  # what highest, lowest, above and below the mean are judged on
+
+    @property
+    def covers_all(self) -> bool:
+        return self.count == self.units
 
 
 @dataclass(frozen=True)
@@ -228,10 +290,32 @@ def round_half_up(value: Fraction | Decimal, places: int = RANK_PLACES) -> Decim
 
 def rank_rule(ranking: RankingSettings = DEFAULT_RANKING) -> str:
     """The ranking rule in words, as every output states it."""
-    basis = "tổng điểm" if ranking.basis == "total" else "Chỉ số % (tổng điểm / điểm tối đa áp dụng)"
-    return (f"Xếp hạng theo từng loại đơn vị, trên {basis} làm tròn {ranking.places} chữ số "
-            "thập phân (làm tròn nửa lên); các đơn vị bằng nhau cùng hạng, hạng kế tiếp bỏ qua "
-            "số hạng đã dùng (1, 2, 2, 4).")
+    basis = "tổng điểm" if ranking.basis == "total" else "Chỉ số (%)"
+    rounding = (f"làm tròn đến {ranking.places} chữ số thập phân" if ranking.places
+                else "làm tròn đến số nguyên")
+    return (f"Các sở, cơ quan tương đương Sở và UBND các quận, huyện, thị xã được xếp hạng riêng, "
+            f"theo {basis}, {rounding}; các đơn vị bằng nhau được xếp đồng hạng, đơn vị liền sau "
+            "xếp theo thứ tự kế tiếp (ví dụ 1, 2, 2, 4).")
+
+
+def band_rule(ranking: RankingSettings = DEFAULT_RANKING) -> list[str]:
+    """Each classification band in words, highest first: 'Tốt: từ 80% đến dưới 90%'."""
+    lines, above = [], None
+    for n, band in enumerate(ranking.bands):
+        low = format_percent(band.minimum)
+        if n == len(ranking.bands) - 1 and band.minimum <= 0 and above is not None:
+            lines.append(f"{band.label}: dưới {above}")
+        elif above is None:
+            lines.append(f"{band.label}: từ {low} trở lên")
+        else:
+            lines.append(f"{band.label}: từ {low} đến dưới {above}")
+        above = low
+    return lines
+
+
+def format_percent(value: Decimal) -> str:
+    text = format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return text.replace(".", ",") + "%"
 
 
 def competition_ranks(values: Sequence[Fraction | Decimal | float | None],
@@ -251,7 +335,8 @@ def compute(trees: dict[str, TreeSpec], units: Iterable[UnitInput], missing_rule
             ranking: RankingSettings = DEFAULT_RANKING) -> Results:
     """Index, ranks, bands and per-type figures; FormkitError when data are missing (unless allowed)."""
     units = list(units)
-    missing = [line for unit in units for line in _missing(unit)]
+    missing = [f"{unit.code} {unit.name}: {gap.text}" for unit in units for gap in gaps_of(unit)
+               if gap.blocking]
     if missing and not allow_incomplete:
         raise FormkitError("Chưa thể tổng hợp: còn đơn vị thiếu dữ liệu (" + "; ".join(missing)
                            + "). Bổ sung dữ liệu, hoặc dùng --allow-incomplete để tổng hợp tạm.")
@@ -263,35 +348,39 @@ def compute(trees: dict[str, TreeSpec], units: Iterable[UnitInput], missing_rule
     if previous:
         ranked = [replace(r, previous_total=previous[r.code][0], previous_rank=previous[r.code][1])
                   if r.code in previous else r for r in ranked]
-    summaries = tuple(_summary(trees[t], [r for r in ranked if r.unit_type == t and r.ranked])
-                      for t in trees if any(r.unit_type == t and r.ranked for r in ranked))
+    summaries = tuple(_summary(trees[t], [r for r in ranked if r.unit_type == t and r.complete],
+                               sum(1 for r in ranked if r.unit_type == t), ranking.basis)
+                      for t in trees if any(r.unit_type == t and r.complete for r in ranked))
     meta = {**(meta or {}), "rank_rule": rank_rule(ranking), "has_bands": bool(ranking.bands),
+            "band_rule": band_rule(ranking),
             "rank_basis": ranking.basis, "rank_places": ranking.places,
             "bands": [(b.minimum, b.label) for b in ranking.bands]}
     return Results(tuple(ranked), summaries, trees, tuple(missing), missing_rule, meta)
 
 
-def _missing(unit: UnitInput) -> list[str]:
+def gaps_of(unit: UnitInput) -> list[Gap]:
+    """Why the unit's data are incomplete, in the order outputs state them."""
     gaps = []
-    if unit.has_return and unit.appraised is None:
-        gaps.append(NO_APPRAISAL)
+    if not unit.has_return:
+        gaps.append(Gap(unit.no_return if unit.no_return in NO_RETURN_GAPS else NO_RETURN))
+    elif unit.appraised is None:
+        gaps.append(Gap(NOT_APPRAISED))
     if unit.stale_appraisal:
-        gaps.append("kết quả thẩm định làm trên biểu cũ (đơn vị đã gửi biểu mới)")
+        gaps.append(Gap(STALE_APPRAISAL))
     if unit.survey is None:
-        gaps.append("chưa có điểm điều tra XHH")
+        gaps.append(Gap(NO_SURVEY))
     elif unit.survey_gaps:
-        gaps.append("tiêu chí điều tra XHH không có phiếu hợp lệ: " + ", ".join(unit.survey_gaps))
-    return [f"{unit.code} {unit.name}: {g}" for g in gaps]
+        gaps.append(Gap(SURVEY_GAPS, "tiêu chí " + ", ".join(unit.survey_gaps)))
+    if unit.survey_short:
+        gaps.append(Gap(SURVEY_SHORT, "; ".join(unit.survey_short)))
+    return gaps
 
 
 def _unit_result(tree: TreeSpec, unit: UnitInput, missing_rule: str) -> UnitResult:
-    status, notes = OK, []
-    if _missing(unit):
-        status, notes = INCOMPLETE, [line.split(": ", 1)[1] for line in _missing(unit)]
+    gaps = tuple(gaps_of(unit))
+    status = INCOMPLETE if any(g.blocking for g in gaps) else OK
     if not unit.has_return:
         status = EXCLUDED if missing_rule == "exclude" else MISSING_ZERO
-        notes.insert(0, "không có biểu tự đánh giá được nhận, "
-                     + ("không xếp hạng" if status == EXCLUDED else "điểm thẩm định tính 0"))
     appraised, survey, self_scores = unit.appraised or {}, unit.survey or {}, unit.self_scores
     leaves, by_area = [], {}
     for spec in tree.leaves:
@@ -305,10 +394,10 @@ def _unit_result(tree: TreeSpec, unit: UnitInput, missing_rule: str) -> UnitResu
         by_area.setdefault(spec.area, []).append(leaf)
     areas = tuple(_area(code, by_area[code]) for code, _ in tree.areas if code in by_area)
     return UnitResult(
-        unit.code, unit.name, unit.unit_type, status, tuple(notes),
+        unit.code, unit.name, unit.unit_type, status, gaps,
         sum((a.max_points for a in areas), ZERO), sum((a.appraised for a in areas), ZERO),
         fraction_sum([a.survey for a in areas]), sum((a.self_score for a in areas), ZERO),
-        areas, tuple(leaves))
+        areas, tuple(leaves), document_name=unit.document_name or unit.name)
 
 
 def _area(code: str, leaves: list[LeafResult]) -> AreaResult:
@@ -337,15 +426,14 @@ def _rank(results: list[UnitResult], ranking: RankingSettings) -> list[UnitResul
     return out
 
 
-def _summary(tree: TreeSpec, units: list[UnitResult]) -> TypeSummary:
+def _summary(tree: TreeSpec, units: list[UnitResult], of_type: int, basis: str) -> TypeSummary:
     totals = [u.total for u in units]
-    mean = fraction_sum(totals) / len(totals)
-    ordered = sorted(totals)
-    mid = len(ordered) // 2
-    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    indexes = [u.index for u in units]
+    judged = indexes if basis == "index" else totals
+    mean = fraction_sum(judged) / len(judged)
     positions = range(len(units))
-    highest = units[max(positions, key=totals.__getitem__)]  # first in unit order on a tie
-    lowest = units[min(positions, key=totals.__getitem__)]
+    highest = units[max(positions, key=judged.__getitem__)]  # first in unit order on a tie
+    lowest = units[min(positions, key=judged.__getitem__)]
     shares: dict[str, list[Fraction]] = {}
     for unit in units:
         for area in unit.areas:
@@ -356,9 +444,16 @@ def _summary(tree: TreeSpec, units: list[UnitResult]) -> TypeSummary:
                     Fraction(total.numerator * bottom * 100, total.denominator * top))
     area_means = {code: fraction_sum(shares[code]) / len(shares[code])
                   for code, _ in tree.areas if code in shares}
-    return TypeSummary(tree.unit_type, len(units), mean, median, highest.code, lowest.code,
-                       sum(1 for t in totals if t > mean), sum(1 for t in totals if t < mean),
-                       area_means)
+    return TypeSummary(tree.unit_type, len(units), fraction_sum(totals) / len(totals), _median(totals),
+                       highest.code, lowest.code, sum(1 for v in judged if v > mean),
+                       sum(1 for v in judged if v < mean), area_means, of_type,
+                       fraction_sum(indexes) / len(indexes), _median(indexes), basis)
+
+
+def _median(values: list[Fraction]) -> Fraction:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 # ---- from a workspace ---------------------------------------------------------------------------
@@ -368,8 +463,9 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
     """Consolidate a campaign workspace (ledger, current appraisal, survey answers and scores);
     `previous`: last year's results.csv or results workbook, read first so a bad file fails fast."""
     from formkit.appraisal import current_appraisal
-    from formkit.intake.examine import ACCEPTED, WARNINGS
+    from formkit.intake.current import current_returns
     from formkit.results_survey import survey_detail
+    from formkit.status import campaign_status
     from formkit.survey.doubleentry import valid_answers
     from formkit.survey.status import score_workspace
 
@@ -377,15 +473,19 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
     if prior is not None and not prior.keys() & {unit.code for unit in workspace.units}:
         raise FormkitError(f"Tệp kết quả năm trước {previous} không có đơn vị nào trùng mã với danh sách "
                            "đơn vị năm nay, nên không so sánh được. Kiểm tra lại tệp (đúng tệp "
-                           "results.csv hoặc tệp Excel kết quả của formkit năm trước?).")
+                           "results.csv hoặc tệp Excel kết quả năm trước?).")
 
-    with workspace.ledger() as ledger:
-        with_return = {row[0] for row in ledger.conn.execute(
-            "SELECT unit_code FROM received_files WHERE status IN (?, ?) AND kind = '' AND "
-            "superseded_by IS NULL AND unit_code IS NOT NULL", (ACCEPTED, WARNINGS))}
+    deadline = workspace.settings.deadlines.self_assessment
+    states = {u.unit.code: u for u in campaign_status(workspace, deadline).units}
+    returned = {r.unit: r for r in current_returns(workspace)}
     appraisals = {a.unit: a for a in current_appraisal(workspace)}
     answers = valid_answers(workspace)
     scores = score_workspace(workspace, answers)
+    groups, questions = survey_detail(workspace, answers, scores)
+    short: dict[str, list[str]] = {}
+    for g in groups:
+        if g.shortfall:
+            short.setdefault(g.unit, []).append(f"{g.group_name}: {g.questionnaires}/{g.min_valid} phiếu")
     survey: dict[str, dict] = {}
     gaps: dict[str, list[str]] = {}
     leaves = scores.leaves
@@ -406,13 +506,19 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
         if unit.unit_type not in workspace.catalogs:
             continue
         appraisal = appraisals.get(unit.code)
+        if appraisal is not None:
+            self_scores = {s.leaf: s.self_score for s in appraisal.scores}
+        elif unit.code in returned:  # provisional: the unit's own scores, before the council's
+            self_scores = {s.leaf: s.score for s in returned[unit.code].scores}
+        else:
+            self_scores = {}
         inputs.append(UnitInput(
-            unit.code, unit.short_name, unit.unit_type, unit.code in with_return,
+            unit.code, unit.short_name, unit.unit_type, unit.code in returned,
             None if appraisal is None else {s.leaf: s.appraised for s in appraisal.scores},
-            {} if appraisal is None else {s.leaf: s.self_score for s in appraisal.scores},
-            None if unit.code in silent else survey.get(unit.code),
-            bool(appraisal and appraisal.stale),
-            tuple(gaps.get(unit.code, ()))))
+            self_scores, None if unit.code in silent else survey.get(unit.code),
+            bool(appraisal and appraisal.stale), tuple(gaps.get(unit.code, ())),
+            _no_return_reason(states.get(unit.code)), tuple(short.get(unit.code, ())),
+            unit.document_name))
     trees = {t: TreeSpec.from_catalog(c) for t, c in workspace.catalogs.items()}
     settings = workspace.settings
     meta = {"year": settings.campaign.year, "title": settings.campaign.title,
@@ -423,5 +529,15 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
             "previous": str(previous) if previous else ""}
     results = compute(trees, inputs, settings.appraisal.missing, allow_incomplete, meta, prior,
                       settings.ranking)
-    groups, questions = survey_detail(workspace, answers, scores)
     return replace(results, survey_groups=groups, survey_questions=questions)
+
+
+def _no_return_reason(state) -> str:
+    """Never sent, rejected and not corrected, or only other files (a cover letter) sent."""
+    from formkit.status import REJECTED as FILE_REJECTED
+
+    if state is None or not state.files:
+        return NO_RETURN
+    if any(f.status == FILE_REJECTED and not f.by_sender for f in state.files):
+        return REJECTED
+    return WRONG_FILE if any(f.status == FILE_REJECTED for f in state.files) else NO_RETURN

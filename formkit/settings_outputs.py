@@ -7,6 +7,7 @@ only matter at the end of the campaign and change with each year's decision.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,7 +25,7 @@ class Band:
 
 @dataclass(frozen=True)
 class RankingSettings:
-    basis: str = "total"
+    basis: str = "index"  # the published Chỉ số (%): fair where applicable maxima differ
     places: int = 2  # published precision; ties are decided on the value rounded to it
     bands: tuple[Band, ...] = ()  # highest minimum first; empty: no classification
 
@@ -48,8 +49,35 @@ class DocumentSigner:
 
 
 @dataclass(frozen=True)
+class Hearing:
+    """One unit heard in a session; start and end when the settings give them for the unit."""
+
+    unit: str
+    start: str = ""
+    end: str = ""
+
+
+@dataclass(frozen=True)
+class Session:
+    """One sitting of the appraisal council: when, where, and the units it heard in order."""
+
+    date: dt.date | None
+    start: str  # "08 giờ 00"
+    end: str
+    place: str
+    hearings: tuple[Hearing, ...]
+    line: int = 0  # in campaign.yaml, for messages
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return tuple(h.unit for h in self.hearings)
+
+
+@dataclass(frozen=True)
 class MinutesSettings:
-    """The appraisal council's meeting, written into every Biên bản thẩm định."""
+    """The appraisal council: its members, and its sessions (date, hours, place, units heard).
+
+    date/start/end/place serve a unit that no session lists (and a campaign without sessions)."""
 
     date: dt.date | None = None
     start: str = ""  # "08 giờ 00"
@@ -58,6 +86,9 @@ class MinutesSettings:
     chair: Person = Person("")
     secretary: Person = Person("")
     members: tuple[Person, ...] = ()
+    sessions: tuple[Session, ...] = ()
+    symbol: str = "BB-HĐTĐ"
+    first_number: int = 0  # 0: minutes are not numbered ("Số:      /BB-HĐTĐ", the council's book)
 
 
 @dataclass(frozen=True)
@@ -136,18 +167,96 @@ def _sub(reader: FieldReader, m: YMap, key: str) -> YMap:
 
 def _minutes(reader: FieldReader, m: YMap) -> MinutesSettings:
     item = "documents.minutes"
-    reader.check_keys(m, ("date", "start", "end", "place", "chair", "secretary", "members"),
-                      item=item)
+    reader.check_keys(m, ("date", "start", "end", "place", "chair", "secretary", "members",
+                          "sessions", "symbol", "first_number"), item=item)
     members = ()
     if "members" in m:
         listed = reader.sequence(m["members"], "members", m.line_of("members"), item) or YList()
         members = tuple(p for p in (_person(reader, v, _item_line(listed, n, m.line_of("members")), item)
                                     for n, v in enumerate(listed)) if p.name)
-    return MinutesSettings(reader.date(m, "date", item), reader.text(m, "start", item),
-                           reader.text(m, "end", item), reader.text(m, "place", item),
+    first = reader.integer(m, "first_number", item, default=0)
+    if first is None or first < 0:
+        reader.report(Code.BAD_VALUE, m.line_of("first_number"), item, key="first_number",
+                      value=first, reason="ghi số của biên bản đầu tiên (ví dụ 1), hoặc 0 nếu không đánh số")
+        first = 0
+    return MinutesSettings(reader.date(m, "date", item), clock(reader, m, "start", item),
+                           clock(reader, m, "end", item), reader.text(m, "place", item),
                            _person(reader, m.get("chair"), m.line_of("chair"), item),
                            _person(reader, m.get("secretary"), m.line_of("secretary"), item),
-                           members)
+                           members, _sessions(reader, m, item),
+                           reader.text(m, "symbol", item, default="BB-HĐTĐ"), first)
+
+
+CLOCK = re.compile(r"(\d{1,2})\s*(?:giờ|h|:)\s*(\d{2})?\s*(?:phút)?", re.IGNORECASE)
+
+
+def parse_clock(text: str) -> int | None:
+    """'08 giờ 00', '8h30', '14:00' -> minutes after midnight; None when it is not a time."""
+    match = CLOCK.fullmatch(text.strip())
+    if not match:
+        return None
+    hours, minutes = int(match.group(1)), int(match.group(2) or 0)
+    return hours * 60 + minutes if hours < 24 and minutes < 60 else None
+
+
+def clock_text(minutes: int) -> str:
+    """Minutes after midnight as documents write a time: '08 giờ 05'."""
+    return f"{minutes // 60:02d} giờ {minutes % 60:02d}"
+
+
+def clock(reader: FieldReader, m: YMap, key: str, item: str) -> str:
+    """A time of day in the documents' form ('08 giờ 00'), from any usual way of writing it."""
+    text = reader.text(m, key, item)
+    if not text:
+        return ""
+    minutes = parse_clock(text)
+    if minutes is None:
+        reader.report(Code.BAD_VALUE, m.line_of(key), item, key=key, value=text,
+                      reason="ghi giờ dạng 08 giờ 00 (hoặc 08:00)")
+        return text
+    return clock_text(minutes)
+
+
+def _sessions(reader: FieldReader, m: YMap, item: str) -> tuple[Session, ...]:
+    if "sessions" not in m:
+        return ()
+    item = item + ".sessions"
+    listed = reader.sequence(m["sessions"], "sessions", m.line_of("sessions"), item) or YList()
+    sessions = []
+    for n, value in enumerate(listed):
+        line = _item_line(listed, n, m.line_of("sessions"))
+        entry = reader.mapping(value, "sessions", line, item)
+        if entry is None:
+            continue
+        reader.check_keys(entry, ("date", "start", "end", "place", "units"), ("date", "units"), item=item)
+        start, end = clock(reader, entry, "start", item), clock(reader, entry, "end", item)
+        if start and end and (parse_clock(start) or 0) >= (parse_clock(end) or 0):
+            reader.report(Code.BAD_VALUE, entry.line_of("end"), item, key="end", value=end,
+                          reason=f"giờ kết thúc phải sau giờ bắt đầu ({start})")
+        sessions.append(Session(reader.date(entry, "date", item), start, end,
+                                reader.text(entry, "place", item), _hearings(reader, entry, item),
+                                line))
+    return tuple(sessions)
+
+
+def _hearings(reader: FieldReader, entry: YMap, item: str) -> tuple[Hearing, ...]:
+    """Units as codes, or as {unit, start, end} where a unit's own hours are known."""
+    if "units" not in entry:
+        return ()
+    listed = reader.sequence(entry["units"], "units", entry.line_of("units"), item) or YList()
+    hearings = []
+    for n, value in enumerate(listed):
+        if isinstance(value, YMap):
+            reader.check_keys(value, ("unit", "start", "end"), ("unit",), item=item + ".units")
+            hearings.append(Hearing(reader.text(value, "unit", item), clock(reader, value, "start", item),
+                                    clock(reader, value, "end", item)))
+        elif isinstance(value, str):
+            hearings.append(Hearing(value.strip()))
+        else:
+            reader.report(Code.WRONG_TYPE, _item_line(listed, n, entry.line_of("units")), item,
+                          key="units", expected='mã đơn vị trong ngoặc kép (ví dụ "005")',
+                          value=str(value))
+    return tuple(hearings)
 
 
 def _person(reader: FieldReader, value: object, line: int, item: str) -> Person:

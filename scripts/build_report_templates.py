@@ -17,7 +17,7 @@ from pathlib import Path
 
 from docx.document import Document
 from docx.enum.text import WD_BREAK
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 from docx.table import Table
 
 from formkit.documents import decree30 as d30
@@ -92,8 +92,8 @@ def loop_rows(table: Table, loop: str, rows: Sequence[str | tuple[Sequence[str],
 
 # ---- Biên bản thẩm định -----------------------------------------------------------------------
 
-MINUTES_COLUMNS = (("Mã số", 14), ("Lĩnh vực, tiêu chí, tiêu chí thành phần", 56), ("Điểm tối đa", 15),
-                   ("Điểm tự đánh giá", 15), ("Điểm thẩm định", 15), ("Chênh lệch", 16),
+MINUTES_COLUMNS = (("Mã số", 14), ("Lĩnh vực, tiêu chí, tiêu chí thành phần", 54), ("Điểm tối đa", 15),
+                   ("Điểm tự đánh giá", 15), ("Điểm thẩm định", 15), ("Điểm điều chỉnh (+ tăng, - giảm)", 18),
                    ("Lý do điều chỉnh", 34))
 MINUTES_CELLS = ["{{ r.code }}", "{{ r.text }}", "{{ r.max }}", "{{ r.self }}", "{{ r.appraised }}",
                  "{{ r.difference }}", "{{ r.reason }}"]
@@ -105,8 +105,7 @@ def minutes() -> Document:
                                  "năm {{ year }} của {{ unit.document_name }}")
     body(document, "Vào hồi {{ meeting.start }}, {{ meeting.date }}, tại {{ meeting.place }}, Hội đồng thẩm "
                    "định Chỉ số cải cách hành chính năm {{ year }} họp thẩm định kết quả tự đánh giá, chấm "
-                   "điểm Chỉ số cải cách hành chính năm {{ year }} của {{ unit.document_name }} (mã đơn vị "
-                   "{{ unit.code }}, khối {{ unit.type_label|lower }}).")
+                   "điểm Chỉ số cải cách hành chính năm {{ year }} của {{ unit.document_name }}.")
     heading(document, "I. THÀNH PHẦN THAM DỰ")
     for label, who in (("1. Chủ trì", "meeting.chair"), ("2. Thư ký", "meeting.secretary")):
         body(document, f"{label}: {{{{ {who}.name }}}}{{% if {who}.position %}}, {{{{ {who}.position }}}}"
@@ -119,19 +118,17 @@ def minutes() -> Document:
     body(document, "Hội đồng đã xem xét báo cáo tự đánh giá, chấm điểm và tài liệu kiểm chứng của "
                    "{{ unit.document_name }}, đối chiếu với Bộ Chỉ số cải cách hành chính và hướng dẫn chấm "
                    "điểm. Kết quả thẩm định từng lĩnh vực, tiêu chí, tiêu chí thành phần như sau:")
-    body(document, "{%p endif %}")
-    body(document, "{%p if not has_return %}")
-    body(document, "Hội đồng không nhận được báo cáo tự đánh giá hợp lệ của {{ unit.document_name }} "
-                   "trong thời hạn; kết quả thẩm định từng lĩnh vực, tiêu chí, tiêu chí thành phần được "
-                   "ghi nhận như sau:")
-    body(document, "{%p endif %}")
     minutes_table(document)
-    body(document, "Điểm điều tra xã hội học của đơn vị (để thông tin, không thuộc phạm vi thẩm định): "
-                   "{{ survey_points }} điểm.", before=6)
+    body(document, "Điểm điều tra xã hội học của {{ unit.document_name }} là {{ survey_points }} điểm; phần "
+                   "điểm này được tổng hợp từ kết quả điều tra xã hội học, không thuộc nội dung thẩm định "
+                   "của Hội đồng.", before=6)
+    body(document, "{%p else %}")
+    body(document, "{{ facts }}")
+    body(document, "{%p endif %}")
     heading(document, "III. KẾT LUẬN")
     each(document, "s in conclusion", "{{ s }}")
     body(document, "{%p if missing %}")
-    body(document, "Hồ sơ của đơn vị chưa đầy đủ: {{ missing }}.")
+    body(document, "Lưu ý: {{ missing }}.")
     body(document, "{%p endif %}")
     body(document, "Cuộc họp kết thúc vào hồi {{ meeting.end }} cùng ngày. Biên bản đã được đọc lại cho các "
                    "thành viên dự họp cùng nghe và nhất trí thông qua./.", keep_with_next=True)
@@ -155,12 +152,14 @@ def minutes_table(document: Document) -> None:
 # ---- Báo cáo kết quả ---------------------------------------------------------------------------
 
 RANKING_COLUMNS = (("Xếp hạng", 13), ("Cơ quan, đơn vị", 40), ("Điểm thẩm định", 16),
-                   ("Điểm điều tra XHH", 16), ("Tổng điểm", 15), ("Chỉ số (%)", 14),
+                   ("Điểm điều tra XHH", 16), ("Tổng điểm", 15), ("{%tc if g.show_max %}", 5),
+                   ("Điểm tối đa áp dụng", 15), ("{%tc endif %}", 5), ("Chỉ số (%)", 14),
                    ("{%tc if has_bands %}", 5), ("Xếp loại", 19), ("{%tc endif %}", 5),
                    ("{%tc if has_previous %}", 5), ("Điểm tăng, giảm so với năm trước", 16),
                    ("Hạng tăng, giảm so với năm trước", 16), ("{%tc endif %}", 5))
 RANKING_CELLS = ["{{ r.rank }}", "{{ r.name }}", "{{ r.appraised }}", "{{ r.survey }}", "{{ r.total }}",
-                 "{{ r.index }}", "{%tc if has_bands %}", "{{ r.band }}", "{%tc endif %}",
+                 "{%tc if g.show_max %}", "{{ r.max }}", "{%tc endif %}", "{{ r.index }}",
+                 "{%tc if has_bands %}", "{{ r.band }}", "{%tc endif %}",
                  "{%tc if has_previous %}", "{{ r.change }}", "{{ r.rank_change }}", "{%tc endif %}"]
 
 
@@ -182,6 +181,9 @@ def report() -> Document:
     report_process(document)
     heading(document, "III. KẾT QUẢ XÁC ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {{ year }}")
     body(document, "{{ rank_rule }} " + ROUNDING_NOTE)
+    body(document, "{%p if band_rule %}")
+    body(document, "{{ band_rule }}")
+    body(document, "{%p endif %}")
     body(document, "{%p for g in groups %}")
     report_group(document)
     body(document, "{%p endfor %}")
@@ -205,16 +207,13 @@ def report_process(document: Document) -> None:
                    "{{ process.survey_valid }} phiếu hợp lệ; cụ thể theo từng nhóm đối tượng:")
     each(document, "s in process.survey_groups", "- {{ s.name }}: phát hành {{ s.issued }} phiếu, thu về "
                                                  "{{ s.valid }} phiếu hợp lệ" + END)
-    body(document, "{%p if missing %}")
-    body(document, "Các cơ quan, đơn vị sau được tổng hợp khi dữ liệu chưa đầy đủ:")
-    each(document, "m in missing", "- {{ m }}" + END)
-    body(document, "{%p endif %}")
 
 
 def report_group(document: Document) -> None:
     """One unit type's results: figures in words, ranking table, charts, areas, appraisal, change."""
     subheading(document, "{{ loop.index }}. {{ g.heading }}")
     subheading(document, "a) Kết quả chung", "i")
+    body(document, "{{ g.coverage }}")
     each(document, "s in g.sentences", "{{ s }}")
     line(document, "Bảng {{ loop.index }}. Kết quả xếp hạng Chỉ số cải cách hành chính năm {{ year }} của "
                    "{{ g.label }}", size=13, bold=True, before=6, after=6)
@@ -222,6 +221,7 @@ def report_group(document: Document) -> None:
     row(table, [name for name, _ in RANKING_COLUMNS], size=12, bold=True, header=True)
     align = [LEFT if cell == "{{ r.name }}" else CENTER for cell in RANKING_CELLS]
     loop_rows(table, "r in g.ranking", [(RANKING_CELLS, False)], size=12, align=align)
+    notes(document, "g.notes")
     line(document, "{{ g.chart_ranking }}", before=12, after=6)
     subheading(document, "b) Kết quả theo từng lĩnh vực", "i")
     body(document, "Tỷ lệ điểm đạt được bình quân so với điểm tối đa của từng lĩnh vực như sau:")
@@ -233,6 +233,20 @@ def report_group(document: Document) -> None:
     subheading(document, "d) So sánh với kết quả năm trước", "i")
     each(document, "s in g.change_sentences", "{{ s }}")
     line(document, "{{ g.chart_change }}", before=6, after=6)
+    body(document, "{%p endif %}")
+
+
+def notes(document: Document, items: str) -> None:
+    """Numbered notes under a table: each unit without complete data and why."""
+    body(document, f"{{%p for n in {items} %}}")
+    line(document, "{{ n }}", align=LEFT, size=12, italic=True, before=3)
+    body(document, "{%p endfor %}")
+
+
+def note_line(document: Document, expression: str) -> None:
+    """An italic note under a table, left out when the value is empty."""
+    body(document, f"{{%p if {expression} %}}")
+    line(document, f"{{{{ {expression} }}}}", align=LEFT, size=12, italic=True)
     body(document, "{%p endif %}")
 
 
@@ -261,16 +275,30 @@ def report_assessment(document: Document) -> None:
 
 # ---- Quyết định công bố -----------------------------------------------------------------------
 
-APPENDIX_WIDTHS = (12, 50, 6, 12, 6, 15, 15, 14, 14, 13, 6, 19, 6)  # mm, before scaling to the page
+APPENDIX_WIDTHS = (12, 50, 6, 12, 6, 15, 15, 14, 6, 14, 6, 14, 13, 6, 19, 6)  # mm, scaled to the page
+SHOW_MAX = ("{%tc if ap.show_max %}", "{%tc endif %}")  # the applicable maximum, when units' differ
 APPENDIX_TOP = ["STT", "Cơ quan, đơn vị", "Điểm các lĩnh vực", "", "", "Điểm thẩm định", "Điểm điều tra XHH",
-                "Tổng điểm", "Chỉ số (%)", "Xếp hạng", "{%tc if has_bands %}", "Xếp loại", "{%tc endif %}"]
-APPENDIX_UNDER = ["", "", "{%tc for a in ap.areas %}", "{{ a.code }}", "{%tc endfor %}", "", "", "", "", "",
-                  "{%tc if has_bands %}", "", "{%tc endif %}"]
+                "Tổng điểm", SHOW_MAX[0], "Điểm tối đa áp dụng", SHOW_MAX[1], "Chỉ số (%)", "Xếp hạng",
+                "{%tc if has_bands %}", "Xếp loại", "{%tc endif %}"]
+APPENDIX_UNDER = ["", "", "{%tc for a in ap.areas %}", "{{ a.code }}", "{%tc endfor %}", "", "", "",
+                  SHOW_MAX[0], "", SHOW_MAX[1], "", "", "{%tc if has_bands %}", "", "{%tc endif %}"]
 APPENDIX_CELLS = ["{{ r.stt }}", "{{ r.name }}", "{%tc for v in r.areas %}", "{{ v }}", "{%tc endfor %}",
-                  "{{ r.appraised }}", "{{ r.survey }}", "{{ r.total }}", "{{ r.index }}", "{{ r.rank }}",
-                  "{%tc if has_bands %}", "{{ r.band }}", "{%tc endif %}"]
+                  "{{ r.appraised }}", "{{ r.survey }}", "{{ r.total }}", SHOW_MAX[0], "{{ r.max }}",
+                  SHOW_MAX[1], "{{ r.index }}", "{{ r.rank }}", "{%tc if has_bands %}", "{{ r.band }}",
+                  "{%tc endif %}"]
 AREA_SPAN = (2, 4)  # "Điểm các lĩnh vực" spans the area loop's columns (tag, area, tag)
-SPANNED = (0, 1, 5, 6, 7, 8, 9, 11)  # header cells that stand over both header rows
+SPANNED = (0, 1, 5, 6, 7, 9, 11, 12, 14)  # header cells that stand over both header rows
+
+
+ARTICLE_2 = ("Căn cứ kết quả Chỉ số cải cách hành chính năm {{ year }}, Thủ trưởng các sở, cơ quan "
+             "tương đương Sở, Chủ tịch Ủy ban nhân dân các quận, huyện, thị xã có trách nhiệm phân tích, "
+             "đánh giá những tồn tại, hạn chế ở từng lĩnh vực, tiêu chí, tiêu chí thành phần bị trừ điểm; "
+             "xác định rõ nguyên nhân và đề ra giải pháp khắc phục, nâng cao hiệu quả công tác cải cách "
+             "hành chính của cơ quan, đơn vị trong năm tiếp theo.")
+ARTICLE_3 = ("Quyết định này có hiệu lực kể từ ngày ký. Chánh Văn phòng Ủy ban nhân dân Thành phố, Giám đốc "
+             "Sở Nội vụ, Thủ trưởng các sở, cơ quan tương đương Sở, Chủ tịch Ủy ban nhân dân các quận, "
+             "huyện, thị xã và các tổ chức, cá nhân có liên quan chịu trách nhiệm thi hành Quyết định "
+             "này./.")
 
 
 def decision() -> Document:
@@ -281,18 +309,11 @@ def decision() -> Document:
     body(document, ("{{ proposal }}.", "i"))
     body(document, "{%p endif %}")
     line(document, "QUYẾT ĐỊNH:", size=14, bold=True, before=6, after=12)
-    body(document, ("Điều 1.", "b"), " {{ summary }} (chi tiết tại {% for ap in appendices %}Phụ lục "
+    body(document, ("Điều 1.", "b"), " {{ approval }} (chi tiết tại {% for ap in appendices %}Phụ lục "
                                      "{{ ap.numeral }}{% if not loop.last %} và {% endif %}{% endfor %} "
                                      "kèm theo Quyết định này).")
-    body(document, ("Điều 2.", "b"), " Căn cứ kết quả Chỉ số cải cách hành chính năm {{ year }}, Thủ trưởng "
-                   "các sở, ban, ngành, Chủ tịch Ủy ban nhân dân các quận, huyện, thị xã có trách nhiệm phân "
-                   "tích, đánh giá những tồn tại, hạn chế ở từng lĩnh vực, tiêu chí, tiêu chí thành phần bị "
-                   "trừ điểm; xác định rõ nguyên nhân và đề ra giải pháp khắc phục, nâng cao hiệu quả công "
-                   "tác cải cách hành chính của cơ quan, đơn vị trong năm tiếp theo.")
-    body(document, ("Điều 3.", "b"), " Quyết định này có hiệu lực kể từ ngày ký.")
-    body(document, "Chánh Văn phòng Ủy ban nhân dân Thành phố, Giám đốc Sở Nội vụ, Thủ trưởng các sở, ban, "
-                   "ngành Thành phố, Chủ tịch Ủy ban nhân dân các quận, huyện, thị xã và các tổ chức, cá "
-                   "nhân có liên quan chịu trách nhiệm thi hành Quyết định này./.", keep_with_next=True)
+    body(document, ("Điều 2.", "b"), " " + ARTICLE_2)
+    body(document, ("Điều 3.", "b"), " " + ARTICLE_3, keep_with_next=True)
     d30.closing_table(document, RECIPIENTS, SIGNER, "{{ signer.name }}")
     d30.landscape_section(document)
     body(document, "{%p for ap in appendices %}")
@@ -316,13 +337,18 @@ def appendix(document: Document) -> None:
     line(document, "Ghi chú: các lĩnh vực {% for a in ap.areas %}{{ a.code }}. {{ a.name }}"
                    "{% if not loop.last %}; {% else %}.{% endif %}{% endfor %}", align=LEFT, size=12,
          italic=True, before=6)
+    notes(document, "ap.notes")
+    note_line(document, "ap.coverage")
     line(document, "{{ rank_rule }} " + ROUNDING_NOTE, align=LEFT, size=12, italic=True)
+    note_line(document, "band_rule")
 
 
 def appendix_table(document: Document) -> None:
     table = figures_table(document, APPENDIX_WIDTHS, d30.LANDSCAPE.text_width)
     row(table, APPENDIX_TOP, size=11, bold=True, header=True)
     row(table, APPENDIX_UNDER, size=11, bold=True, header=True)
+    for header_row in table.rows[:2]:  # room for four-line headings where the header repeats
+        header_row.height = Mm(10)
     span = table.cell(0, AREA_SPAN[0]).merge(table.cell(0, AREA_SPAN[1]))
     d30.add_run(span.paragraphs[0], "{% colspan ap.areas|length %}", size=TAG_SIZE)
     for column in SPANNED:

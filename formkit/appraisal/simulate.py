@@ -17,6 +17,7 @@ from formkit.appraisal.identity import IDENTITY_SHEET, AppraisalIdentity, identi
 from formkit.catalog import Catalog
 from formkit.intake.xlsx import read_workbook
 from formkit.simulate import Value, _cell, _rewrite
+from formkit.text import format_number
 
 _SHEET = re.compile(rb'<sheet name="([^"]*)"')
 _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"( s="[0-9]+")?(?: t="[a-z]+")?(?:/>|>.*?</c>)')
@@ -43,6 +44,14 @@ def read_identities(data: bytes) -> list[AppraisalIdentity]:
     return identities
 
 
+SIMULATED_REASONS = (
+    "Tài liệu kiểm chứng chưa đầy đủ, trừ {points} điểm.",
+    "Không có tài liệu kiểm chứng cho nội dung tự chấm, trừ {points} điểm.",
+    "Thực hiện chưa đúng thời hạn quy định, trừ {points} điểm.",
+    "Kết quả thực hiện chưa đạt chỉ tiêu kế hoạch đề ra, trừ {points} điểm.",
+)
+
+
 def simulated_appraisal(identity: AppraisalIdentity, catalog: Catalog,
                         self_scores: dict[str, Decimal], rng: random.Random) -> dict[str, Appraised]:
     """Mostly confirmed self-scores; about one in six lowered by a step, with the reason."""
@@ -50,8 +59,8 @@ def simulated_appraisal(identity: AppraisalIdentity, catalog: Catalog,
     for code in identity.inputs:
         score, step = self_scores.get(code, Decimal(0)), catalog[code].step
         if score >= step and rng.random() < 1 / 6:
-            entries[code] = Appraised(score - step, "Tài liệu kiểm chứng chưa đầy đủ; hội đồng "
-                                                    "trừ một bước điểm.")
+            entries[code] = Appraised(score - step, rng.choice(SIMULATED_REASONS).format(
+                points=format_number(step, 2)))
         else:
             entries[code] = Appraised(score)
     return entries

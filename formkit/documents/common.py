@@ -21,9 +21,9 @@ from formkit.units import UNIT_TYPES
 PLACES = 2  # points and percentages, as published
 BLANK_NUMBER = " " * 5  # after "Số: ": "Số:      /QĐ-UBND" while the document is a draft
 PEOPLES_COMMITTEE = "Ủy ban nhân dân"
-# unit type -> (how sentences name the group, the group's heading)
-GROUP_WORDS = {"so": ("các sở, ban, ngành", "Khối sở, ban, ngành"),
-               "district": ("UBND các quận, huyện, thị xã", "Khối quận, huyện, thị xã")}
+# unit type -> (how sentences name the group, the group's heading), as official texts write them
+GROUP_WORDS = {"so": ("các sở, cơ quan tương đương Sở", "Các sở, cơ quan tương đương Sở"),
+               "district": ("UBND các quận, huyện, thị xã", "UBND các quận, huyện, thị xã")}
 NUMERALS = ("I", "II", "III", "IV")
 
 
@@ -51,6 +51,11 @@ def signed_int(value: int) -> str:
 def names(items: Sequence[str]) -> str:
     """'A', 'A và B', 'A, B và C'."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " và " + items[-1]
+
+
+def sentence_start(text: str) -> str:
+    """The first letter in capitals, as a sentence begins ('sở Y tế' -> 'Sở Y tế')."""
+    return text[:1].upper() + text[1:]
 
 
 def sentence_case(text: str) -> str:
@@ -124,7 +129,14 @@ def shared(settings: Settings, results: Results, head: dict, sign: dict,
     return {"year": settings.campaign.year, "header": head, "signer": sign,
             "recipients": listed(recipients, ("Lưu: VT",)),
             "rank_rule": results.meta.get("rank_rule", ""),
-            "has_bands": bool(results.meta.get("has_bands"))}
+            "has_bands": bool(results.meta.get("has_bands")),
+            "band_rule": band_rule_text(results)}
+
+
+def band_rule_text(results: Results) -> str:
+    """'Xếp loại theo Chỉ số (%): Xuất sắc: từ 90% trở lên; Tốt: ...' ('' without bands)."""
+    lines = results.meta.get("band_rule") or ()
+    return "Xếp loại theo Chỉ số (%): " + "; ".join(lines) + "." if lines else ""
 
 
 def document_dates(settings: Settings) -> dict[str, dt.date]:

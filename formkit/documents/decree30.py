@@ -289,7 +289,7 @@ def set_widths(table: Table, widths_mm: Sequence[float]) -> None:
 
 def table_row(table: Table, texts: Sequence[str], *, size: float, bold: bool = False,
               align: Sequence[WD_ALIGN_PARAGRAPH] | None = None, header: bool = False) -> _Row:
-    """One row, one single-run line per cell; a header row repeats on every page.
+    """One row, one single-run line per cell, never split across pages; a header row repeats.
 
     A header row is at least 8 mm high: LibreOffice squeezes a repeated header row to its first
     line when cells span two header rows, unless the rows have room of their own.
@@ -300,8 +300,10 @@ def table_row(table: Table, texts: Sequence[str], *, size: float, bold: bool = F
     for index, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         line(cell, text, align=align[index] if align else CENTER, size=size, bold=bold, before=2, after=2)
+    properties = row._tr.get_or_add_trPr()
+    properties.insert(0, OxmlElement("w:cantSplit"))  # never split across pages; first in w:trPr
     if header:
-        row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        properties.append(OxmlElement("w:tblHeader"))
     return row
 
 

@@ -12,7 +12,7 @@ Output (under the workspace's out/documents/):
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ from pathlib import Path
 from formkit.consolidate import Results, consolidate
 from formkit.documents.common import document_dates
 from formkit.documents.context import build_contexts
+from formkit.documents.sessions import session_problems
 from formkit.documents.template import TEMPLATE_FILES, PreparedTemplate, find_template
 from formkit.errors import FormkitError
 from formkit.fileio import atomic_write_bytes, sha256_file
@@ -108,20 +109,21 @@ def write_documents(workspace: Workspace, results: Results, pdf: bool = False,
         contexts.decision, dates["decision"]))
     step(total, total)
     result = DocumentsResult(folder, minutes, report_path, decision_path, templates,
-                             list(results.missing), settings_gaps=settings_gaps(workspace.settings))
+                             list(results.missing),
+                             settings_gaps=settings_gaps(workspace.settings, [u.code for u in results.units]))
     if pdf:
         _to_pdf(result, progress)
     _record(workspace, result)
     return result
 
 
-def settings_gaps(settings: Settings) -> list[str]:
+def settings_gaps(settings: Settings, unit_codes: Sequence[str] = ()) -> list[str]:
     """What the documents print blank (or borrow) because campaign.yaml → documents lacks it."""
-    documents, gaps = settings.documents, []
+    documents, gaps = settings.documents, session_problems(settings, unit_codes)
     minutes = documents.minutes
-    for key, value in (("date", minutes.date), ("start", minutes.start), ("end", minutes.end),
-                       ("place", minutes.place), ("chair", minutes.chair.name),
-                       ("secretary", minutes.secretary.name)):
+    meeting = () if minutes.sessions else (("date", minutes.date), ("start", minutes.start),
+                                           ("end", minutes.end), ("place", minutes.place))
+    for key, value in (*meeting, ("chair", minutes.chair.name), ("secretary", minutes.secretary.name)):
         if not value:
             gaps.append(f"documents.minutes.{key}: biên bản thẩm định để trống mục này")
     if documents.report.signer is None:

@@ -24,6 +24,7 @@ SHARED: dict[str, Shape] = {
     "recipients": [TEXT],
     "rank_rule": TEXT,
     "has_bands": FLAG,
+    "band_rule": TEXT,
 }
 MINUTES: dict[str, Shape] = {
     **SHARED,
@@ -35,17 +36,20 @@ MINUTES: dict[str, Shape] = {
     "totals": {"max": TEXT, "self": TEXT, "appraised": TEXT, "difference": TEXT},
     "survey_points": TEXT,
     "conclusion": [TEXT],
+    "facts": TEXT,
     "missing": TEXT,
     "has_return": FLAG,
+    "appraised": FLAG,
 }
 GROUP: Shape = {
     "label": TEXT, "heading": TEXT, "count": TEXT, "mean": TEXT, "median": TEXT,
     "highest": {"name": TEXT, "total": TEXT}, "lowest": {"name": TEXT, "total": TEXT},
-    "above": TEXT, "below": TEXT, "sentences": [TEXT],
+    "above": TEXT, "below": TEXT, "coverage": TEXT, "sentences": [TEXT], "notes": [TEXT],
     "area_means": [{"code": TEXT, "name": TEXT, "percent": TEXT}],
     "adjustment_sentences": [TEXT], "change_sentences": [TEXT],
     "ranking": [{"rank": TEXT, "name": TEXT, "appraised": TEXT, "survey": TEXT, "total": TEXT,
-                 "index": TEXT, "band": TEXT, "change": TEXT, "rank_change": TEXT}],
+                 "max": TEXT, "index": TEXT, "band": TEXT, "change": TEXT, "rank_change": TEXT}],
+    "show_max": FLAG,
     "chart_ranking": IMAGE, "chart_areas": IMAGE, "chart_change": IMAGE,
 }
 REPORT: dict[str, Shape] = {
@@ -64,13 +68,15 @@ DECISION: dict[str, Shape] = {
     **SHARED,
     "authority": TEXT,
     "summary": TEXT,
+    "approval": TEXT,
     "basis": [TEXT],
     "proposal": TEXT,
     "reference": TEXT,
     "appendices": [{"numeral": TEXT, "title": TEXT, "areas": [{"code": TEXT, "name": TEXT}],
                     "rows": [{"stt": TEXT, "name": TEXT, "areas": [TEXT], "appraised": TEXT,
-                              "survey": TEXT, "total": TEXT, "index": TEXT, "rank": TEXT,
-                              "band": TEXT}]}],
+                              "survey": TEXT, "total": TEXT, "max": TEXT, "index": TEXT,
+                              "rank": TEXT, "band": TEXT}],
+                    "show_max": FLAG, "notes": [TEXT], "coverage": TEXT}],
 }
 
 HEADER_REQUIRED = {"header.issuing_body": "tên cơ quan ban hành",
@@ -97,7 +103,7 @@ KINDS: dict[str, TemplateKind] = {kind.name: kind for kind in (
         "meeting.chair.name": "họ tên chủ trì", "meeting.secretary.name": "họ tên thư ký",
         "rows": "bảng kết quả thẩm định từng tiêu chí", "rows[].code": "mã tiêu chí trong bảng",
         "rows[].max": "điểm tối đa trong bảng", "rows[].self": "điểm tự đánh giá trong bảng",
-        "rows[].appraised": "điểm thẩm định trong bảng", "rows[].difference": "chênh lệch trong bảng",
+        "rows[].appraised": "điểm thẩm định trong bảng", "rows[].difference": "điểm điều chỉnh trong bảng",
         "rows[].reason": "lý do điều chỉnh trong bảng", "totals.appraised": "tổng điểm thẩm định",
         "conclusion": "kết luận"}),
     TemplateKind("report", "bao_cao_ket_qua.docx", "báo cáo kết quả", REPORT, {
