@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "canonical_name",
     "collation_key",
+    "deadline_phrase",
     "format_date",
     "format_number",
     "format_short_date",
@@ -190,6 +191,12 @@ def format_date(d: date) -> str:
 def format_short_date(d: date) -> str:
     """dd/mm/yyyy, always padded."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
+
+
+def deadline_phrase(d: date) -> str:
+    """How every text a unit reads states a deadline, the day itself included: 'chậm nhất ngày
+    22/12/2020'. The form, its mail, reminders and feedback all say it with this one phrase."""
+    return f"chậm nhất ngày {format_short_date(d)}"
 
 
 _NUMBER_CHARS = re.compile(r"[0-9][0-9., ]*")

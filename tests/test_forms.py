@@ -124,7 +124,7 @@ def test_totals_show_correct_values_before_any_recalculation(issued):
         identity = read_identity(forms[code].path, workspace.secret()).identity
         values = scoring(forms[code].path, data_only=True)
         formulas = scoring(forms[code].path)
-        total_row = values.max_row
+        total_row = max(identity.rows.values()) + 1
         assert values.cell(total_row, 2).value == "TỔNG CỘNG"
         assert Decimal(str(values.cell(total_row, 4).value)) == catalog.applicable_max(code)
         assert formulas.cell(total_row, 4).value.startswith("=SUM(")
@@ -138,13 +138,57 @@ def test_totals_show_correct_values_before_any_recalculation(issued):
 
 
 def test_cover_sheet_names_the_unit_deadline_contact_and_the_evidence_rule(issued):
-    _, forms = issued
+    workspace, forms = issued
     book = openpyxl.load_workbook(forms["005"].path)
     text = "\n".join(str(c.value) for row in book["Hướng dẫn"].iter_rows() for c in row if c.value)
     assert "UBND quận Cầu Giấy" in text
-    assert "ngày 22 tháng 12 năm 2020" in text
+    assert "Hạn gửi lại biểu về Sở Nội vụ: chậm nhất ngày 22/12/2020." in text
     assert "tài liệu kiểm chứng" in text and "giải trình" in text
-    assert "cchc.snv@hanoi.example" in text
+    contact = workspace.settings.contact  # exactly the settings values, nothing made up
+    parts = [contact.name, *([f"điện thoại {contact.phone}"] if contact.phone else []),
+             *([f"thư điện tử {contact.email}"] if contact.email else [])]
+    assert f"Liên hệ: {', '.join(parts)}." in text.splitlines()
+    assert "bước điểm" not in text and "chấm theo mức 0,25 điểm" in text
+
+
+def test_the_deadline_is_said_once_in_the_form(issued):
+    _, forms = issued
+    book = openpyxl.load_workbook(forms["005"].path)
+    text = "\n".join(str(c.value) for sheet in book.worksheets[:2] for row in sheet.iter_rows()
+                     for c in row if c.value)
+    assert text.count("22/12/2020") == 1 and "trước ngày" not in text
+    assert "tháng 12 năm 2020" not in text  # no second way of writing the same date
+
+
+def test_the_titles_wrap_between_words(issued):
+    _, forms = issued
+    book = openpyxl.load_workbook(forms["005"].path)
+    cover = next(c for row in book["Hướng dẫn"].iter_rows() for c in row
+                 if str(c.value).startswith("BIỂU TỰ ĐÁNH GIÁ"))
+    assert cover.value == "BIỂU TỰ ĐÁNH GIÁ, CHẤM ĐIỂM\nCHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2020"
+    assert cover.alignment.wrap_text
+    assert book.worksheets[0].row_dimensions[cover.row].height >= 2 * 19
+    title = book[SCORING_SHEET]["A1"]
+    assert title.value == "BIỂU TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2020"
+    assert title.alignment.wrap_text
+
+
+def test_the_scoring_sheet_ends_with_the_locked_sign_off_block(issued):
+    workspace, forms = issued
+    for code in ("005", "TTTP"):
+        sheet = scoring(forms[code].path)
+        identity = read_identity(forms[code].path, workspace.secret()).identity
+        total_row = max(identity.rows.values()) + 1
+        assert sheet.cell(total_row, 2).value == "TỔNG CỘNG"
+        below = [(c.coordinate, c.value) for row in sheet.iter_rows(min_row=total_row + 1)
+                 for c in row if c.value]
+        assert [value for _, value in below] == [
+            "............, ngày ...... tháng ...... năm ........",
+            "NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ",
+            "(Ký, ghi rõ họ tên)", "(Ký, ghi rõ họ tên, đóng dấu)"]
+        assert [ref[0] for ref, _ in below] == ["F", "A", "F", "A", "F"]  # left and right
+        assert all(sheet[ref].protection.locked for ref, _ in below)
+        assert sheet.row_dimensions[total_row + 5].height >= 60  # room to sign
 
 
 def test_print_setup_fonts_and_footer(issued):
@@ -156,7 +200,7 @@ def test_print_setup_fonts_and_footer(issued):
     assert sheet.page_setup.fitToHeight == 0
     assert sheet.print_title_rows == "$5:$6"
     footer = sheet.oddFooter
-    assert footer.left.text == "Cầu Giấy" and forms["005"].form_id in footer.center.text
+    assert footer.left.text == "UBND quận Cầu Giấy" and forms["005"].form_id in footer.center.text
     assert footer.right.text == "Trang &P/&N"
     assert {sheet.cell(r, c).font.name for r in range(1, 20) for c in range(1, 10)} == {
         "Times New Roman"}
@@ -253,10 +297,28 @@ def test_a_form_converts_to_pdf_in_libreoffice(issued, tmp_path):
     shutil.copy(forms["005"].path, source)
     pdf = convert(source, "pdf", tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF")
-    if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                              check=True).stdout
-        assert "UBND quận Cầu Giấy" in text and "TỔNG CỘNG" in text
+    if not shutil.which("pdftotext"):
+        return
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "UBND quận Cầu Giấy" in text and "TỔNG CỘNG" in text
+    pages = text.split("\f")
+    cover = [line.strip() for line in pages[0].splitlines()]
+    # The title breaks between its two lines, never inside a word ("HÀNH / CHÍNH" before).
+    assert "BIỂU TỰ ĐÁNH GIÁ, CHẤM ĐIỂM" in cover
+    assert "CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2020" in cover
+    assert "Hạn gửi lại biểu về Sở Nội vụ: chậm nhất ngày 22/12/2020." in cover
+    scoring_title = "BIỂU TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2020"
+    assert all(scoring_title in page for page in pages[1:] if "Mã biểu mẫu" in page
+               and "Đơn vị:" in page)
+    # The sign-off block prints, on one page, after the total.
+    (signed,) = [page for page in pages if "NGƯỜI LẬP BIỂU" in page]
+    for line in ("............, ngày ...... tháng ...... năm ........", "THỦ TRƯỞNG ĐƠN VỊ",
+                 "(Ký, ghi rõ họ tên)", "(Ký, ghi rõ họ tên, đóng dấu)"):
+        assert line in signed
+    total_page = next(i for i, page in enumerate(pages) if "TỔNG CỘNG" in page)
+    assert pages.index(signed) > total_page or (
+        pages.index(signed) == total_page and signed.index("TỔNG CỘNG") < signed.index("NGƯỜI LẬP"))
 
 
 @needs_office
@@ -284,6 +346,6 @@ def test_a_form_filled_and_saved_in_libreoffice_stays_verifiable(issued, tmp_pat
     sheet = scoring(filled, data_only=True)
     for cell, value in values.items():
         assert sheet[cell].value == value
-    total_row = sheet.max_row
+    total_row = max(identity.rows.values()) + 1
     expected = float(leaves[0].appraisal + leaves[1].appraisal / 2)
     assert sheet.cell(total_row, 7).value == pytest.approx(expected)

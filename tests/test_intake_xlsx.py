@@ -151,7 +151,8 @@ def test_workbook_level_facts(issued):
     assert workbook.defined_names[f"{SCORING_SHEET}!_xlnm.Print_Titles"] == f"'{SCORING_SHEET}'!$5:$6"
     assert workbook.custom_properties["formkit_form_id"] == identity.form_id
     scoring = workbook.sheets[SCORING_SHEET]
-    assert scoring.max_row == max(identity.rows.values()) + 1  # the total row
+    total_row = max(identity.rows.values()) + 1
+    assert scoring.cells[f"B{total_row}"].value == "TỔNG CỘNG"  # the sign-off block comes after
     assert workbook.sheets[IDENTITY_SHEET].cells["A2"].value == identity.payload()
 
 
@@ -173,7 +174,8 @@ def test_filled_values_are_exact(filled, answers, monkeypatch):
             assert cell.font is None and cell.formula is None
         else:
             assert cell.value == expected and cell.font == "Times New Roman"
-    total = scoring.cells[f"G{scoring.max_row}"]
+    total = next(scoring.cells[f"G{row}"] for row in range(scoring.max_row, 0, -1)
+                 if scoring.cells.get(f"B{row}") and scoring.cells[f"B{row}"].value == "TỔNG CỘNG")
     assert total.formula.startswith("SUM(") and total.raw is not None
 
 

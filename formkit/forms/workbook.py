@@ -18,14 +18,23 @@ import xlsxwriter
 from formkit.catalog import Catalog
 from formkit.forms.identity import IDENTITY_SHEET
 from formkit.forms.layout import COLUMNS, FIRST_ITEM_ROW, HEADER_ROWS, SCORING_SHEET, ItemRow, SheetLayout
+from formkit.forms.wording import (
+    SIGN_OFF_LEFT,
+    SIGN_OFF_PLACE_DATE,
+    SIGN_OFF_RIGHT,
+    contact_line,
+    deadline_line,
+    form_title_lines,
+)
 from formkit.settings import Settings
-from formkit.text import format_date, format_number
+from formkit.text import format_number
 
 COVER_SHEET = "Hướng dẫn"
 FONT = "Times New Roman"
 INPUT_FILL, SURVEY_FILL, NA_FILL = "#FFF2CC", "#DDEBF7", "#D9D9D9"
 EVIDENCE_MAX_CHARS, EXPLANATION_MAX_CHARS = 2000, 1000
 COVER_WIDTH = 72  # fits A4 portrait, whatever font the application measures widths in
+SIGN_OFF_GAP, SIGN_OFF_ROOM = 1, 72  # blank rows between the total and the block; points to sign
 CHARS_PER_WIDTH = 1.05  # Times New Roman 11 pt characters per unit of Excel column width
 HEADERS = {  # field -> (header, column width)
     "code": ("Mã", 7), "text": ("Tiêu chí, tiêu chí thành phần", 44),
@@ -123,6 +132,8 @@ class FormStyles:
         self.total = book.add_format({**cell, "bold": True, "top": 6})
         self.total_points = book.add_format({**points, "bold": True, "top": 6})
         self.flag_red = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.sign_title = book.add_format({**base, "bold": True, "align": "center"})
+        self.sign_note = book.add_format({**base, "italic": True, "align": "center"})
         self.flag_orange = book.add_format({"bg_color": "#F8CBAD"})
 
 
@@ -132,35 +143,35 @@ def _protect(sheet, password: str) -> None:
 
 def _write_cover(sheet, spec: TemplateSpec, styles: FormStyles, password: str) -> None:
     settings, campaign = spec.settings, spec.settings.campaign
-    deadline = format_date(settings.deadlines.self_assessment)
-    contact = settings.contact
+    contact = contact_line(settings.contact)
     lines = [
         (campaign.parent_body.upper(), styles.subtitle),
         (campaign.issuing_body.upper(), styles.subtitle_bold),
         ("", styles.text),
-        (f"BIỂU TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {campaign.year}",
-         styles.title),
+        ("\n".join(form_title_lines(campaign.year)), styles.title),
         (f"Đơn vị: {Placeholder.UNIT_DOCUMENT_NAME}", styles.subtitle_bold),
         (f"Mã biểu mẫu: {Placeholder.FORM_ID}", styles.subtitle),
-        (f"Hạn gửi lại {campaign.issuing_body}: {deadline}", styles.subtitle_bold),
+        (deadline_line(campaign.issuing_body, settings.deadlines.self_assessment) + ".",
+         styles.subtitle_bold),
         ("", styles.text),
         ("Hướng dẫn điền biểu", styles.bold),
         ("1. Chỉ nhập vào các ô nền vàng ở trang tính “Tự đánh giá”: điểm tự đánh giá (cột G), "
          "tài liệu kiểm chứng (cột H) và giải trình (cột I).", styles.text),
-        ("2. Điểm tự đánh giá từ 0 đến điểm tối đa tự chấm (cột F), theo bước điểm ghi ở lời nhắc "
-         "của ô (thường là 0,25 điểm). Có thể gõ dấu phẩy thập phân theo cài đặt của máy.",
-         styles.text),
+        ("2. Điểm tự đánh giá từ 0 đến điểm tối đa tự chấm (cột F), "
+         f"{_steps_rule(spec.layout)} Số thập phân gõ theo cài đặt của máy tính (dấu phẩy hoặc "
+         "dấu chấm).", styles.text),
         ("3. Mỗi điểm đã chấm phải ghi tài liệu kiểm chứng (số, ngày, trích yếu văn bản). Nếu không "
          "có tài liệu kiểm chứng, bắt buộc giải trình lý do ở cột I.", styles.text),
         ("4. Ô nền xanh “Điều tra XHH” do Sở Nội vụ chấm qua điều tra xã hội học; ô nền xám “Không "
          "áp dụng” là tiêu chí không áp dụng với đơn vị, không tính vào điểm tối đa.", styles.text),
         ("5. Không đổi tên, thêm hoặc xóa trang tính, hàng, cột; không dán đè định dạng. Các số "
          "tổng cộng tự tính lại; Sở Nội vụ kiểm tra và tính lại toàn bộ khi nhận biểu.", styles.text),
-        ("6. Lưu tệp dưới dạng Excel (.xlsx) và gửi lại bằng cách trả lời thư điện tử đã nhận, "
-         f"trước {deadline}.", styles.text),
+        ("6. Lưu tệp dưới dạng Excel (.xlsx) và gửi lại bằng cách trả lời thư điện tử đã nhận.",
+         styles.text),
+        ("7. Phần ký ở cuối trang tính “Tự đánh giá” dành cho bản in: người lập biểu ký, ghi rõ họ "
+         "tên; thủ trưởng đơn vị ký, ghi rõ họ tên và đóng dấu.", styles.text),
         ("", styles.text),
-        (f"Liên hệ: {contact.name}" + (f", điện thoại {contact.phone}" if contact.phone else "")
-         + (f", thư điện tử {contact.email}" if contact.email else "") + ".", styles.italic),
+        *([(f"Liên hệ: {contact}.", styles.italic)] if contact else []),
     ]
     sheet.set_column(0, 0, COVER_WIDTH)
     for row, (text, style) in enumerate(lines):
@@ -180,12 +191,12 @@ def _write_scoring(sheet, spec: TemplateSpec, styles: FormStyles, password: str)
     last_col = len(COLUMNS) - 1
     for index, (_, width) in enumerate(HEADERS.values()):
         sheet.set_column(index, index, width)
-    sheet.merge_range(0, 0, 0, last_col, "BIỂU TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH "
-                      f"NĂM {campaign.year}", styles.title)
+    # One line on the landscape sheet (wrapping between words if an application measures wider).
+    sheet.merge_range(0, 0, 0, last_col, " ".join(form_title_lines(campaign.year)), styles.title)
+    sheet.set_row(0, 21)
     sheet.merge_range(1, 0, 1, last_col, f"Đơn vị: {Placeholder.UNIT_DOCUMENT_NAME}",
                       styles.subtitle_bold)
-    sheet.merge_range(2, 0, 2, last_col, f"Mã biểu mẫu: {Placeholder.FORM_ID} · Hạn gửi: "
-                      f"{format_date(spec.settings.deadlines.self_assessment)}", styles.subtitle)
+    sheet.merge_range(2, 0, 2, last_col, f"Mã biểu mẫu: {Placeholder.FORM_ID}", styles.subtitle)
     header_row, number_row = HEADER_ROWS[0] - 1, HEADER_ROWS[1] - 1
     for index, (header, _) in enumerate(HEADERS.values()):
         sheet.write_string(header_row, index, header, styles.header)
@@ -194,6 +205,7 @@ def _write_scoring(sheet, spec: TemplateSpec, styles: FormStyles, password: str)
     for item_row in layout.rows:
         _write_item(sheet, item_row, layout, styles)
     _write_total(sheet, layout, styles)
+    _write_sign_off(sheet, layout, styles)
     _add_validations(sheet, layout)
     _add_flags(sheet, layout, styles)
     sheet.freeze_panes(FIRST_ITEM_ROW - 1, 2)
@@ -203,7 +215,7 @@ def _write_scoring(sheet, spec: TemplateSpec, styles: FormStyles, password: str)
     sheet.fit_to_pages(1, 0)
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     font = f'&"{FONT},Regular"&9'
-    sheet.set_footer(f"&L{font}{Placeholder.UNIT_SHORT_NAME}&C{font}Mã biểu mẫu: "
+    sheet.set_footer(f"&L{font}{Placeholder.UNIT_DOCUMENT_NAME}&C{font}Mã biểu mẫu: "
                      f"{Placeholder.FORM_ID}&R{font}Trang &P/&N")
     _protect(sheet, password)
 
@@ -287,6 +299,39 @@ def _write_total(sheet, layout: SheetLayout, styles: FormStyles) -> None:
     sheet.write_string(row, 8, "", styles.total)
 
 
+def _write_sign_off(sheet, layout: SheetLayout, styles: FormStyles) -> None:
+    """Below the total, for the printed copy: who drew up the form and the head of the unit, with
+    room to sign. Locked like every cell that is not an input, and outside the rows the intake
+    checks (the layout ends at the total row)."""
+    first = layout.total_row + SIGN_OFF_GAP  # 0-based index of the place-and-date row
+    left, right = (0, 2), (5, len(COLUMNS) - 1)  # under the criteria; under the scores and evidence
+    sheet.merge_range(first, right[0], first, right[1], SIGN_OFF_PLACE_DATE, styles.sign_note)
+    for row, (left_text, right_text, style) in (
+            (first + 1, (SIGN_OFF_LEFT[0], SIGN_OFF_RIGHT[0], styles.sign_title)),
+            (first + 2, (SIGN_OFF_LEFT[1], SIGN_OFF_RIGHT[1], styles.sign_note))):
+        sheet.merge_range(row, left[0], row, left[1], left_text, style)
+        sheet.merge_range(row, right[0], row, right[1], right_text, style)
+    sheet.set_row(first + 3, SIGN_OFF_ROOM)
+
+
+def _points(value: Decimal) -> str:
+    """A number of points as a Vietnamese official writes it: 0; 0,25; 0,5; 1."""
+    text = format_number(value, 2)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+def _steps_rule(layout: SheetLayout) -> str:
+    """How finely scores go, e.g. 'chấm theo mức 0,25 điểm (0; 0,25; 0,5; 0,75; ...).'"""
+    steps = sorted({row.item.step for row in layout.inputs()})
+    if not steps:
+        return "theo hướng dẫn chấm điểm của từng tiêu chí."
+    if len(steps) == 1:
+        examples = "; ".join(_points(steps[0] * k) for k in range(4))
+        return f"chấm theo mức {_points(steps[0])} điểm ({examples}; ...)."
+    listed = " hoặc ".join(f"{_points(step)} điểm" for step in steps)
+    return f"chấm theo mức {listed} tùy tiêu chí (ghi ở lời nhắc khi chọn ô điểm)."
+
+
 def _add_validations(sheet, layout: SheetLayout) -> None:
     """Excel-side checks with Vietnamese messages; every value is re-validated on return."""
     by_rule: dict[tuple[Decimal, Decimal], list[ItemRow]] = {}
@@ -301,12 +346,12 @@ def _add_validations(sheet, layout: SheetLayout) -> None:
                      f"MOD(ROUND({first}*10000,0),{ticks})=0)",
             "multi_range": " ".join(r.cell("score") for r in rows),
             "input_title": "Điểm tự đánh giá",
-            "input_message": f"Nhập điểm từ 0 đến {format_number(maximum)}, bước "
-                             f"{format_number(step)} điểm. Ghi tài liệu kiểm chứng ở cột H hoặc "
+            "input_message": f"Nhập điểm từ 0 đến {_points(maximum)}, chấm theo mức "
+                             f"{_points(step)} điểm. Ghi tài liệu kiểm chứng ở cột H hoặc "
                              "giải trình ở cột I.",
             "error_title": "Điểm không hợp lệ",
-            "error_message": f"Điểm phải là số từ 0 đến {format_number(maximum)} và là bội số của "
-                             f"{format_number(step)}. Hãy nhập lại.",
+            "error_message": f"Điểm phải là số từ 0 đến {_points(maximum)}, chấm theo mức "
+                             f"{_points(step)} điểm. Hãy nhập lại.",
         })
     for field_name, limit, title in (("evidence", EVIDENCE_MAX_CHARS, "Tài liệu kiểm chứng"),
                                       ("explanation", EXPLANATION_MAX_CHARS, "Giải trình")):
@@ -342,7 +387,7 @@ def _add_flags(sheet, layout: SheetLayout, styles: FormStyles) -> None:
 
 
 def _write_identity(sheet, styles: FormStyles, password: str) -> None:
-    sheet.write_string(0, 0, "formkit", styles.text)
+    sheet.write_string(0, 0, "formkit", styles.text)  # very hidden: never shown to a unit
     sheet.write_string(1, 0, Placeholder.IDENTITY, styles.text)
     sheet.write_string(2, 0, Placeholder.SIGNATURE, styles.text)
     sheet.very_hidden()
