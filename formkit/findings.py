@@ -110,11 +110,11 @@ class Code(Enum):
                     "Nên lưu tệp bằng bộ gõ Unicode dựng sẵn.")
     # Campaign year (formkit check: dates, validity of catalogues, placeholders)
     DATE_ORDER = ("campaign.date_order", E, "Dates out of order",
-                  "Ngày {later_key} ({later}) sớm hơn {earlier_key} ({earlier}, dòng "
+                  "{later_key} ({later}) sớm hơn {earlier_key} ({earlier}, dòng "
                   "{earlier_line}), trái với trình tự của đợt đánh giá: {order}. Sửa lại một "
                   "trong hai ngày.")
     DATE_OUTSIDE_YEAR = ("campaign.date_outside_year", E, "Date outside the campaign's window",
-                         "Ngày {key} ({value}) nằm ngoài khoảng thời gian của đợt đánh giá năm "
+                         "{key} ({value}) nằm ngoài khoảng thời gian của đợt đánh giá năm "
                          "{year} (từ {first} đến {last}). Kiểm tra lại năm của ngày này.")
     NOT_VALID_FOR_YEAR = ("campaign.not_valid_for_year", E, "Catalogue or questionnaire not valid this year",
                           "{kind} {name} áp dụng cho {years}, không áp dụng cho đợt đánh giá năm "
@@ -228,7 +228,7 @@ class Code(Enum):
                   "Tệp chứa cấu trúc XML không an toàn ({detail}) nên không được đọc. Gửi lại "
                   "đúng tệp biểu mẫu đã điền.")
     MACROS = ("file.macros", I, "Workbook with macros",
-              "Tệp có chứa macro; formkit không bao giờ chạy macro, chỉ đọc giá trị các ô.")
+              "Tệp có chứa macro; macro không được chạy, chỉ giá trị các ô được đọc.")
     DUPLICATE_FILE = ("file.duplicate", I, "File already received",
                       "Tệp này đã được nhận trước đây ({first}); không xử lý lại.")
     # Returned files: identity and structure
@@ -269,12 +269,13 @@ class Code(Enum):
                         "Điểm của tiêu chí {code} là '{value}', không phải số. Nhập điểm từ 0 đến "
                         "{maximum}.")
     SCORE_AS_TEXT = ("score.number_as_text", W, "Score typed as text",
-                     "Điểm của tiêu chí {code} được nhập dạng chữ ('{value}'); formkit đọc là {number}.")
+                     "Điểm của tiêu chí {code} được nhập dạng chữ ('{value}'); điểm được ghi nhận là "
+                     "{number}.")
     SCORE_OUT_OF_RANGE = ("score.out_of_range", E, "Score outside 0..max",
                           "Điểm {value} của tiêu chí {code} nằm ngoài khoảng 0 đến {maximum}.")
     SCORE_OFF_STEP = ("score.off_step", E, "Score off the step",
-                      "Điểm {value} của tiêu chí {code} không là bội số của {step}. Làm tròn theo "
-                      "bước điểm {step}.")
+                      "Điểm {value} của tiêu chí {code} không đúng mức chấm: tiêu chí này chấm theo "
+                      "mức {step} điểm. Đề nghị chấm lại.")
     FORMULA_IN_INPUT = ("cell.formula", E, "Formula in an input cell",
                         "Ô nhập liệu của tiêu chí {code} chứa công thức ({formula}). Nhập trực tiếp "
                         "giá trị, không dùng công thức.")
@@ -285,17 +286,17 @@ class Code(Enum):
                      "Nội dung ô của tiêu chí {code} dài {length} ký tự, vượt giới hạn {limit}. "
                      "Rút gọn nội dung.")
     LEGACY_TEXT = ("text.legacy_encoding", I, "Legacy Vietnamese encoding repaired",
-                   "Văn bản ở ô này gõ bằng bảng mã cũ {encoding} (phông {font}); formkit đã chuyển "
+                   "Văn bản ở ô này gõ bằng bảng mã cũ {encoding} (phông {font}); đã được chuyển "
                    "sang Unicode. Nên dùng phông Unicode (Times New Roman) và bộ gõ Unicode.")
     FORMULA_LIKE_TEXT = ("text.formula_like", I, "Text that looks like a formula",
-                         "Văn bản bắt đầu bằng '{char}'; formkit thêm dấu ' phía trước trong các tệp "
-                         "xuất ra để không bị hiểu là công thức.")
+                         "Văn bản bắt đầu bằng '{char}'; trong các tệp tổng hợp được thêm dấu ' phía "
+                         "trước để không bị hiểu là công thức.")
     INTERNAL_ERROR = ("intake.internal_error", E, "formkit failed on this file",
-                      "formkit gặp lỗi nội bộ khi đọc tệp ({detail}). Tệp đã được lưu trữ; báo cho "
-                      "người quản trị formkit, không cần đơn vị gửi lại.")
+                      "Chương trình gặp lỗi khi đọc tệp ({detail}). Tệp đã được lưu trữ; cán bộ "
+                      "tiếp nhận báo người quản trị xử lý, đơn vị không cần gửi lại.")
     CACHED_TOTAL = ("total.cached_mismatch", W, "Stored total differs",
-                    "Ô tổng của mục {code} ghi {cached} nhưng tổng tính lại từ các ô nhập là "
-                    "{computed}; formkit dùng số tính lại.")
+                    "Ô tổng của mục {code} ghi {cached} nhưng cộng lại từ các ô điểm là "
+                    "{computed}; kết quả được tính theo số cộng lại.")
 
     # ---- survey entry & collect
     # Survey entry workbooks (formkit.survey.entry_check): the file, then each row and cell.

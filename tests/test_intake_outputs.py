@@ -234,7 +234,7 @@ def test_feedback_names_the_file_the_verdict_and_every_finding_in_sheet_order(ws
     report = returned(ws, tmp_path / "in", {
         "Cầu Giấy gửi lại.xlsx": filled(ws, "005", lambda i, e: [c(i, e) for c in change])})
     header, table = letter(feedback_path(ws, ws.unit("005")))
-    assert header["Đơn vị"] == "Ủy ban nhân dân quận Cầu Giấy (mã 005)"
+    assert header["Đơn vị"] == "UBND quận Cầu Giấy"  # the name as documents write it, no code
     assert "Cầu Giấy gửi lại.xlsx" in header["Tệp đã nhận"]
     assert header["Kết luận"] == ("Biểu chưa được chấp nhận, đề nghị sửa và gửi lại chậm nhất ngày "
                                   "22/12/2020.")
@@ -310,7 +310,7 @@ def test_send_feedback_mails_each_unit_its_current_workbook_once(mailing):
                               "UBND quận Cầu Giấy")
     body = msg.get_body(("plain",)).get_content()
     assert "Biểu chưa được chấp nhận vì còn 1 lỗi phải sửa" in body
-    assert "chậm nhất ngày 22 tháng 12 năm 2020" in body and '"005.xlsx"' in body
+    assert "chậm nhất ngày 22/12/2020" in body and '"005.xlsx"' in body
     (part,) = list(msg.iter_attachments())
     path = feedback_path(ws, ws.unit("005"))
     assert part.get_content() == path.read_bytes()

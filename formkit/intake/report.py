@@ -21,6 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from formkit.fileio import atomic_write_bytes
 from formkit.findings import SEVERITY_LABELS, Severity
+from formkit.forms.wording import contact_line
 from formkit.intake.validate import neutralise
 from formkit.ledger import Ledger
 from formkit.status import (
@@ -35,7 +36,7 @@ from formkit.status import (
     received_files,
     status_from_ledger,
 )
-from formkit.text import format_short_date
+from formkit.text import deadline_phrase
 from formkit.units import UNIT_TYPES, Unit
 from formkit.workspace import Workspace
 
@@ -93,7 +94,8 @@ class _Book:
         self.book = xlsxwriter.Workbook(self.buffer, {"in_memory": True, "strings_to_formulas": False,
                                                       "strings_to_urls": False})
         campaign = workspace.settings.campaign
-        self.book.set_properties({"title": title, "subject": campaign.title, "author": "formkit",
+        self.book.set_properties({"title": title, "subject": campaign.title,
+                                  "author": campaign.issuing_body,
                                   "company": campaign.issuing_body,
                                   "created": dt.datetime.combine(campaign.issue_date, dt.time())})
         base = {"font_name": FONT, "font_size": 11, "valign": "top", "text_wrap": True}
@@ -349,8 +351,8 @@ def needs_feedback(unit_status: UnitStatus) -> ReceivedFile | None:
 
 def verdict(workspace: Workspace, file: ReceivedFile) -> str:
     if file.status == REJECTED:
-        deadline = format_short_date(workspace.settings.deadlines.self_assessment)
-        return f"Biểu chưa được chấp nhận, đề nghị sửa và gửi lại chậm nhất ngày {deadline}."
+        deadline = deadline_phrase(workspace.settings.deadlines.self_assessment)
+        return f"Biểu chưa được chấp nhận, đề nghị sửa và gửi lại {deadline}."
     return "Biểu đã được nhận; đề nghị lưu ý các điểm sau."
 
 
@@ -400,16 +402,16 @@ def _feedback_bytes(workspace: Workspace, unit: Unit, file: ReceivedFile,
             book.text(sheet, row, col, value)
     row = header_row + len(findings) + 2
     last = len(FEEDBACK_COLUMNS) - 1
-    contact = workspace.settings.contact
+    contact = contact_line(workspace.settings.contact)
     closing = ("Sau khi sửa, đề nghị lưu biểu dưới dạng Excel (.xlsx) và gửi lại bằng cách trả lời "
                "thư đã gửi biểu mẫu hoặc thư gửi kèm phản hồi này." if file.status == REJECTED else
                "Không cần gửi lại nếu các nội dung trên đã đúng; nếu sửa, đề nghị gửi lại toàn bộ "
                "biểu dưới dạng Excel (.xlsx).")
     book.merged(sheet, row, 0, last, closing, "plain", 32)
-    book.merged(sheet, row + 1, 0, last, f"Mọi vướng mắc xin liên hệ: {contact.name}"
-                + (f", điện thoại {contact.phone}" if contact.phone else "")
-                + (f", thư điện tử {contact.email}" if contact.email else "") + ".", "plain", 32)
-    sheet.set_footer(f"&L{_footer_text(unit.code)}&RTrang &P/&N")
+    if contact:
+        book.merged(sheet, row + 1, 0, last, f"Mọi vướng mắc, đề nghị liên hệ: {contact}.", "plain",
+                    32)
+    sheet.set_footer(f"&L{_footer_text(unit.document_name)}&RTrang &P/&N")
     return book.close()
 
 
@@ -418,6 +420,8 @@ def _footer_text(text: str) -> str:
 
 
 LETTER_FIRST_ROW = 6
+FEEDBACK_COUNTS = (("error", "lỗi phải sửa"), ("warning", "điểm cần lưu ý"),
+                   ("info", "thông tin để đơn vị biết"))
 
 
 def _feedback_lines(workspace: Workspace, unit: Unit, file: ReceivedFile,
@@ -425,15 +429,15 @@ def _feedback_lines(workspace: Workspace, unit: Unit, file: ReceivedFile,
                     ) -> list[tuple[str, str, str]]:
     """(label, text, format) of the letter-like header: who, which file, the verdict."""
     received = local_time(file.sent_at or file.received_at)
-    counts = {label: sum(1 for f in findings if f.severity_label == label)
-              for label in SEVERITY_LABELS.values()}
+    counts = [(sum(1 for f in findings if f.severity == severity), wording)
+              for severity, wording in FEEDBACK_COUNTS]
     lines = [
-        ("Đơn vị", f"{unit.name} (mã {unit.code})", "bold"),
+        ("Đơn vị", unit.document_name, "bold"),
         ("Tệp đã nhận", f"\"{file.original_name}\", {'gửi' if file.sent_at else 'nhận'} lúc "
                         f"{received}" + (f"; mã biểu mẫu {file.form_id}" if file.form_id else ""),
          "plain"),
         ("Kết luận", verdict(workspace, file), "alert" if file.status == REJECTED else "bold"),
-        ("Số điểm", "; ".join(f"{label} {n}" for label, n in counts.items() if n) or "không có",
+        ("Số nội dung", "; ".join(f"{n} {wording}" for n, wording in counts if n) or "không có",
          "plain")]
     if earlier is not None:
         lines.append(("Ghi chú", f"Biểu nhận trước đó (tệp \"{earlier.original_name}\", "

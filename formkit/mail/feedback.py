@@ -26,7 +26,7 @@ from formkit.mail.outbox import (
 )
 from formkit.mail.template import PLACEHOLDERS, load_template, template_path
 from formkit.status import local_time
-from formkit.text import format_date
+from formkit.text import deadline_phrase
 from formkit.workspace import MAIL_DIR, Workspace
 
 MESSAGE_KIND = "feedback"
@@ -61,12 +61,12 @@ def problem_summary(feedback: Feedback) -> str:
 
 
 def request(workspace: Workspace, feedback: Feedback) -> str:
-    deadline = format_date(workspace.settings.deadlines.self_assessment)
+    deadline = deadline_phrase(workspace.settings.deadlines.self_assessment)
     if feedback.rejected:
         return (f"Đề nghị sửa các lỗi nêu trong tệp đính kèm và gửi lại biểu đã sửa (tệp Excel "
-                f".xlsx) bằng cách trả lời thư này, chậm nhất {deadline}.")
+                f".xlsx) bằng cách trả lời thư này, {deadline}.")
     return ("Không cần gửi lại nếu các nội dung nêu trong tệp đính kèm đã đúng; nếu sửa, đề nghị gửi "
-            f"lại toàn bộ biểu (tệp Excel .xlsx) bằng cách trả lời thư này, chậm nhất {deadline}.")
+            f"lại toàn bộ biểu (tệp Excel .xlsx) bằng cách trả lời thư này, {deadline}.")
 
 
 def _values(workspace: Workspace, feedback: Feedback, attachment: Attachment) -> dict[str, str]:

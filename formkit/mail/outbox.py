@@ -17,11 +17,12 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from formkit.fileio import atomic_write_bytes
+from formkit.forms.wording import contact_line
 from formkit.ledger import Ledger, now_text
 from formkit.mail.template import MailTemplate
 from formkit.mail.transport import MAIL_POLICY, Mailer
 from formkit.settings import MailSettings
-from formkit.text import format_date, format_short_date, nfc
+from formkit.text import deadline_phrase, format_short_date, nfc
 from formkit.units import Unit
 from formkit.workspace import Workspace
 
@@ -117,7 +118,11 @@ def unit_values(workspace: Workspace, unit: Unit, form_id: str, attachment_name:
             "unit_document_name": unit.document_name,
             "head_title": unit.head_title or "Thủ trưởng đơn vị",
             "campaign_title": settings.campaign.title, "year": str(settings.campaign.year),
-            "deadline": format_date(deadline), "deadline_short": format_short_date(deadline),
+            # "chậm nhất ${deadline}" in a workspace's own template reads as deadline_phrase does
+            "deadline": f"ngày {format_short_date(deadline)}",
+            "deadline_short": format_short_date(deadline),
+            "deadline_phrase": deadline_phrase(deadline),
+            "contact": contact_line(settings.contact) or settings.campaign.issuing_body,
             "contact_name": settings.contact.name, "contact_phone": settings.contact.phone,
             "contact_email": settings.contact.email, "reply_to": reply_to(settings.mail),
             "sender": settings.mail.sender, "form_id": form_id,

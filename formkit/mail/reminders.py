@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from formkit.forms.wording import deadline_line
 from formkit.ledger import Ledger
 from formkit.mail.forms import check_form, form_attachment, require_sender
 from formkit.mail.outbox import (
@@ -22,7 +23,6 @@ from formkit.mail.outbox import (
 )
 from formkit.mail.template import PLACEHOLDERS, load_template, template_path
 from formkit.status import PENDING, REJECTED, StatusReport, UnitStatus, local_time
-from formkit.text import format_date
 from formkit.workspace import MAIL_DIR, Workspace
 
 MESSAGE_KIND = "reminder"
@@ -36,20 +36,22 @@ def needs_reminder(unit_status: UnitStatus) -> bool:
     return unit_status.missing and unit_status.state != PENDING
 
 
-def deadline_status(report: StatusReport) -> str:
-    days, deadline = report.days_to_deadline, format_date(report.deadline)
+def deadline_status(workspace: Workspace, report: StatusReport) -> str:
+    """The deadline said as the form says it, then how far it is."""
+    days = report.days_to_deadline
+    line = deadline_line(workspace.settings.campaign.issuing_body, report.deadline)
     if days > 0:
-        return f"Hạn gửi lại biểu là {deadline}, còn {days} ngày."
+        return f"{line} (còn {days} ngày)."
     if days == 0:
-        return f"Hôm nay ({deadline}) là hạn cuối gửi lại biểu."
-    return f"Hạn gửi lại biểu ({deadline}) đã qua {-days} ngày."
+        return f"{line}, tức là hôm nay."
+    return f"{line}; đến nay hạn đã qua {-days} ngày."
 
 
 def situation(workspace: Workspace, unit_status: UnitStatus) -> str:
     unit, body = unit_status.unit, workspace.settings.campaign.issuing_body
     latest = unit_status.latest
     if unit_status.state == REJECTED and latest is not None:
-        return (f"Biểu tự đánh giá {unit.document_name} gửi lúc "
+        return (f"Biểu tự đánh giá của {unit.document_name} gửi lúc "
                 f"{local_time(latest.sent_at or latest.received_at)} chưa được chấp nhận do còn lỗi "
                 f"(chi tiết trong phản hồi của {body}); đến nay {body} chưa nhận được biểu đã sửa.")
     return f"Đến nay {body} chưa nhận được biểu tự đánh giá của {unit.document_name}."
@@ -63,7 +65,7 @@ def _plan(workspace: Workspace, ledger: Ledger, report: StatusReport, unit_statu
         return form
     attachment = form_attachment(workspace, unit, form)
     values = {**unit_values(workspace, unit, form.form_id, attachment.filename),
-              "deadline_status": deadline_status(report),
+              "deadline_status": deadline_status(workspace, report),
               "situation": situation(workspace, unit_status)}
     return Outgoing(MESSAGE_KIND, unit, form.form_id, attachment, values,
                     next_attempt(ledger, MESSAGE_KIND, unit.code, form.sha256))

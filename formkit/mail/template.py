@@ -18,9 +18,9 @@ from formkit.yamlsrc import FieldReader, load_yaml
 
 # Placeholders every message template may use (the unit, the campaign, the attached file).
 PLACEHOLDERS = ("unit_name", "unit_code", "unit_document_name", "head_title", "campaign_title",
-                "year", "deadline", "deadline_short", "contact_name", "contact_phone",
-                "contact_email", "reply_to", "sender", "form_id", "attachment_name",
-                "issuing_body", "parent_body")
+                "year", "deadline", "deadline_short", "deadline_phrase", "contact", "contact_name",
+                "contact_phone", "contact_email", "reply_to", "sender", "form_id",
+                "attachment_name", "issuing_body", "parent_body")
 
 
 @dataclass(frozen=True)
