@@ -87,12 +87,17 @@ def test_independent_recomputation(workspace, results):
 def test_ranks_and_summaries(results):
     for summary in results.summaries:
         units = [u for u in results.of_type(summary.unit_type) if u.status != EXCLUDED]
-        ranks = competition_ranks([u.total for u in units])
+        ranks = competition_ranks([u.index for u in units])  # the example ranks on the index
         assert [u.rank for u in units] == ranks
-        assert summary.count == len(units)
+        complete = [u for u in units if u.complete]
+        assert summary.count == len(complete) < summary.units == len(results.of_type(summary.unit_type))
+        assert summary.mean_index == sum(u.index for u in complete) / len(complete)
+        assert summary.above_mean == sum(1 for u in complete if u.index > summary.mean_index)
         assert summary.above_mean + summary.below_mean <= summary.count
         assert min(ranks) == 1
     assert any(u.status == MISSING_ZERO for u in results.units)  # the demo has units without return
+    reasons = {g.code for u in results.units for g in u.gaps}
+    assert {"no_return", "rejected", "survey_short"} <= reasons
 
 
 def test_workbook_csv_and_determinism(workspace, results, tmp_path):

@@ -59,17 +59,19 @@ def test_ranking_tables_are_the_consolidation(workspace, results, contexts):
     groups = {g["label"]: g for g in contexts.report["groups"]}
     appendices = contexts.decision["appendices"]
     assert [a["numeral"] for a in appendices] == ["I", "II"]
-    for unit_type, appendix, label in (("so", appendices[0], "các sở, ban, ngành"),
+    for unit_type, appendix, label in (("so", appendices[0], "các sở, cơ quan tương đương Sở"),
                                        ("district", appendices[1], "UBND các quận, huyện, thị xã")):
         expected = in_rank_order(results.of_type(unit_type))
         ranking = groups[label]["ranking"]
-        assert [r["name"] for r in ranking] == [r["name"] for r in appendix["rows"]] == [
-            names[u.code] for u in expected]
+        marked = [names[u.code] + (" (" if u.gaps else "") for u in expected]
+        assert [r["name"] for r in ranking] == [r["name"] for r in appendix["rows"]]
+        assert all(r["name"].startswith(m) for r, m in zip(ranking, marked, strict=True))
+        assert len(appendix["notes"]) == sum(1 for u in expected if u.gaps) == len(groups[label]["notes"])
         area_codes = [a["code"] for a in appendix["areas"]]
         for n, (unit, row, line) in enumerate(zip(expected, appendix["rows"], ranking, strict=True), 1):
             figures = {"appraised": fmt(unit.appraised), "survey": fmt(unit.survey),
                        "total": fmt(unit.total), "index": fmt(unit.index), "rank": str(unit.rank),
-                       "band": unit.band}
+                       "band": unit.band, "max": fmt(unit.applicable_max)}
             assert {k: row[k] for k in figures} == figures == {k: line[k] for k in figures}
             assert row["stt"] == str(n)
             by_area = {a.code: fmt(a.total) for a in unit.areas}
@@ -77,24 +79,28 @@ def test_ranking_tables_are_the_consolidation(workspace, results, contexts):
 
 
 def test_group_sentences_state_the_consolidation_figures(workspace, results, contexts):
+    """On the index (the example's basis), over the units with complete data only."""
     names = {u.code: u.document_name for u in workspace.units}
     for summary, context in zip(results.summaries, contexts.report["groups"], strict=True):
-        ranked = [u for u in results.of_type(summary.unit_type) if u.ranked]
-        best = max(round_half_up(u.total) for u in ranked)
-        worst = min(round_half_up(u.total) for u in ranked)
-        top = [names[u.code] for u in ranked if round_half_up(u.total) == best]
-        bottom = [names[u.code] for u in ranked if round_half_up(u.total) == worst]
-        assert context["mean"] == fmt(summary.mean) and context["median"] == fmt(summary.median)
-        assert context["highest"] == {"name": " và ".join(top), "total": fmt(best)}
-        assert context["lowest"] == {"name": " và ".join(bottom), "total": fmt(worst)}
-        assert context["count"] == str(summary.count) == str(len(ranked))
-        above = sum(1 for u in ranked if u.total > summary.mean)
-        below = sum(1 for u in ranked if u.total < summary.mean)
+        complete = [u for u in results.of_type(summary.unit_type) if u.ranked and u.complete]
+        best = max(round_half_up(u.index) for u in complete)
+        worst = min(round_half_up(u.index) for u in complete)
+        top = [u for u in complete if round_half_up(u.index) == best]
+        bottom = [u for u in complete if round_half_up(u.index) == worst]
+        assert context["mean"] == fmt(summary.mean_index) and context["median"] == fmt(summary.median_index)
+        assert context["highest"]["name"] == " và ".join(names[u.code] for u in top)
+        assert context["lowest"]["total"] == fmt(bottom[0].total)
+        assert context["count"] == str(summary.count) == str(len(complete))
+        assert f"{summary.count}/{summary.units}" in context["coverage"]
+        mean = sum(u.index for u in complete) / len(complete)
+        above = sum(1 for u in complete if u.index > mean)
+        below = sum(1 for u in complete if u.index < mean)
         assert (context["above"], context["below"]) == (str(above), str(below))
         first = context["sentences"][0]
-        for text in (f"là {fmt(summary.mean)} điểm", f"đạt cao nhất với {fmt(best)} điểm",
-                     f"thấp nhất là {' và '.join(bottom)} với {fmt(worst)} điểm",
-                     f"có {above} đơn vị đạt trên mức trung bình và {below} đơn vị dưới"):
+        for text in (f"là {fmt(mean)}%", f"cao nhất với Chỉ số {fmt(best)}%",
+                     f"thấp nhất là {' và '.join(names[u.code] for u in bottom)} với Chỉ số {fmt(worst)}%",
+                     f"có {above} đơn vị đạt trên mức trung bình và {below} đơn vị dưới",
+                     f"{summary.count} {context['label']} có đủ dữ liệu"):
             assert text in first
         assert [a["percent"] for a in context["area_means"]] == [
             fmt(summary.area_mean_percent[a["code"]]) for a in context["area_means"]]
@@ -103,6 +109,8 @@ def test_group_sentences_state_the_consolidation_figures(workspace, results, con
                           context["adjustment_sentences"][0])
         before, after, change = (parse_number(means[n]) for n in (1, 2, 4))
         assert abs(after - before) == change  # the sentence adds up as printed
+        assert f"thẩm định {sum(1 for u in complete if u.appraised_by_council)} " in \
+            context["adjustment_sentences"][0]
         assert context["chart_change"] == "" and context["change_sentences"] == []
 
 
@@ -112,7 +120,8 @@ def test_minutes_figures_are_the_councils(workspace, results, contexts):
         context = contexts.minutes[unit.code]
         appraisal = appraisals.get(unit.code)
         if appraisal is None:
-            assert context["missing"] and "không có báo cáo tự đánh giá" in context["conclusion"][0]
+            assert not context["has_return"] and context["facts"] and len(context["conclusion"]) == 1
+            assert "Hội đồng không có cơ sở để thẩm định" in context["conclusion"][0]
             continue
         assert context["totals"]["appraised"] == fmt(appraisal.total)
         assert context["totals"]["self"] == fmt(appraisal.self_total)
@@ -142,14 +151,18 @@ def test_header_lines_signers_and_dates(contexts):
     assert report["header"]["issuing_body"] == "SỞ NỘI VỤ"
     assert report["header"]["place_date"] == "Hà Nội, ngày 25 tháng 02 năm 2021"
     assert report["signer"]["title"] == "PHÓ GIÁM ĐỐC"
-    assert minutes["header"]["place_date"] == "Hà Nội, ngày 20 tháng 01 năm 2021"
+    assert minutes["header"]["place_date"] == "Hà Nội, ngày 13 tháng 01 năm 2021"  # its session
+    assert minutes["header"]["number_line"] == "Số: 26/BB-HĐTĐ"
+    assert decision["recipients"][0] == "Như Điều 3"
+    assert decision["summary"].startswith("Về việc phê duyệt và công bố")
     assert minutes["unit"]["document_name"] == "UBND quận Cầu Giấy"
     assert all(b.startswith("Căn cứ ") and not b.endswith(";") for b in decision["basis"])
     assert number_line("5", "QĐ-UBND") == "Số: 05/QĐ-UBND"
     assert number_line("123", "BC-SNV") == "Số: 123/BC-SNV"
     assert short_caps("Uỷ ban nhân dân tỉnh Bắc Ninh") == "UBND TỈNH BẮC NINH"
     assert short_caps("Bộ Nội vụ") == "BỘ NỘI VỤ"
-    assert proposal_text("Tờ trình số 12/TTr-SNV;") == "Xét đề nghị tại Tờ trình số 12/TTr-SNV"
+    assert proposal_text("Tờ trình số 12/TTr-SNV;") == (
+        "Theo đề nghị của Giám đốc Sở Nội vụ tại Tờ trình số 12/TTr-SNV")
 
 
 def test_dates_fall_back_to_campaign_dates_never_today(workspace):
@@ -166,9 +179,13 @@ def test_dates_fall_back_to_campaign_dates_never_today(workspace):
 
 def test_units_with_incomplete_data_are_listed(workspace, results, contexts):
     names = {u.code: u.document_name for u in workspace.units}
-    lacking = [u for u in results.units if u.status != OK]
-    assert lacking  # the demo has units that sent nothing
-    assert contexts.report["missing"] == [f"{names[u.code]}: {'; '.join(u.notes)}" for u in lacking]
+    lacking = [u for u in results.units if u.gaps]
+    assert any(u.status != OK for u in lacking)  # the demo has units that sent nothing
+    assert [m.split(": ", 1)[0] for m in contexts.report["missing"]] == [names[u.code] for u in lacking]
+    for line, unit in zip(contexts.report["missing"], lacking, strict=True):
+        assert all(note in line for note in unit.notes)
+    notes = [n for g in contexts.report["groups"] for n in g["notes"]]
+    assert len(notes) == len(lacking) and all(n.endswith(".") for n in notes)
 
 
 def test_year_on_year_sentences_and_chart(workspace, results, tmp_path):

@@ -39,16 +39,17 @@ SHARED = {
     "header": {"parent_body": "UBND THÀNH PHỐ HÀ NỘI", "issuing_body": "SỞ NỘI VỤ",
                "number_line": "Số: 05/BC-SNV", "place_date": "Hà Nội, ngày 25 tháng 02 năm 2021"},
     "signer": {"authority": "", "position": "KT. GIÁM ĐỐC", "title": "PHÓ GIÁM ĐỐC", "name": "Trần Văn Bình"},
-    "recipients": ["UBND Thành phố (để báo cáo)", "Các sở, ban, ngành", "Lưu: VT, CCHC"],
-    "rank_rule": "Xếp hạng theo tổng điểm; các đơn vị bằng điểm cùng hạng (1, 2, 2, 4).",
+    "recipients": ["UBND Thành phố (để báo cáo)", "Các sở, cơ quan tương đương Sở", "Lưu: VT, CCHC"],
+    "rank_rule": "Xếp hạng theo Chỉ số (%); các đơn vị bằng nhau được xếp đồng hạng (1, 2, 2, 4).",
     "has_bands": True,
+    "band_rule": "Xếp loại theo Chỉ số (%): Xuất sắc: từ 90% trở lên; Tốt: dưới 90%.",
 }
 
 
 def unit_row(n: int) -> dict:
     return {"stt": str(n), "name": f"Sở Kế hoạch & Đầu tư {n}", "areas": [f"{n},{a}0" for a in range(8)],
-            "appraised": "70,25", "survey": "20,50", "total": "90,75", "index": "90,75", "rank": str(n),
-            "band": "Xuất sắc"}
+            "appraised": "70,25", "survey": "20,50", "total": "90,75", "max": "100,00", "index": "90,75",
+            "rank": str(n), "band": "Xuất sắc"}
 
 
 DECISION = {
@@ -58,13 +59,17 @@ DECISION = {
     "signer": {"authority": "TM. ỦY BAN NHÂN DÂN", "position": "KT. CHỦ TỊCH", "title": "PHÓ CHỦ TỊCH",
                "name": "Nguyễn Văn A"},
     "authority": "ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI",
-    "summary": "Phê duyệt và công bố Chỉ số cải cách hành chính năm 2020 của các sở, ban, ngành",
+    "summary": "Về việc phê duyệt và công bố Chỉ số cải cách hành chính năm 2020 của các sở",
+    "approval": "Phê duyệt và công bố Chỉ số cải cách hành chính năm 2020 của các sở",
     "basis": ["Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015",
               "Căn cứ Kế hoạch số 178/KH-UBND ngày 04 tháng 9 năm 2020 của UBND Thành phố"],
-    "proposal": "Xét đề nghị tại Tờ trình số 12/TTr-SNV ngày 01 tháng 3 năm 2021 của Sở Nội vụ",
+    "proposal": "Theo đề nghị của Giám đốc Sở Nội vụ tại Tờ trình số 12/TTr-SNV ngày 01 tháng 3 năm 2021",
     "reference": "số      /QĐ-UBND ngày 05 tháng 3 năm 2021",
     "appendices": [{"numeral": numeral, "title": f"CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2020 ({numeral})",
-                    "areas": AREAS, "rows": [unit_row(n) for n in range(1, 4)]} for numeral in ("I", "II")],
+                    "areas": AREAS, "rows": [unit_row(n) for n in range(1, 4)], "show_max": numeral == "I",
+                    "notes": ["(1) Sở A: không gửi báo cáo tự đánh giá."],
+                    "coverage": "Có 1/3 đơn vị chưa đủ dữ liệu."}
+                   for numeral in ("I", "II")],
 }
 MINUTES = {
     **SHARED,
@@ -83,8 +88,10 @@ MINUTES = {
     "totals": {"max": "70,00", "self": "60,00", "appraised": "58,50", "difference": "-1,50"},
     "survey_points": "25,00",
     "conclusion": ["Tổng điểm tự đánh giá: 60,00 điểm; tổng điểm sau thẩm định: 58,50 điểm."],
+    "facts": "",
     "missing": "",
     "has_return": True,
+    "appraised": True,
 }
 
 
@@ -94,15 +101,18 @@ def report_context(template: DocxTemplate, *, previous: bool, bands: bool) -> di
         Image.new("RGB", (300, 150), (40, 90, 160)).save(picture, "PNG")
         return InlineImage(template, io.BytesIO(picture.getvalue()), width=Mm(120))
 
-    group = {"label": "các sở, ban, ngành", "heading": "Khối sở, ban, ngành", "count": "3", "mean": "85,00",
+    group = {"label": "các sở", "heading": "Các sở", "count": "3", "mean": "85,00",
              "median": "84,00", "highest": {"name": "Sở A", "total": "92,76"},
              "lowest": {"name": "Sở C", "total": "70,00"}, "above": "2", "below": "1",
+             "coverage": "Các số liệu dưới đây tính trên 3/4 các sở có đủ dữ liệu.", "show_max": True,
+             "notes": ["(1) Sở D: không gửi báo cáo tự đánh giá."],
              "sentences": ["Sở A đạt cao nhất với 92,76 điểm."],
              "area_means": [{"code": "1", "name": "Chỉ đạo, điều hành", "percent": "85,30"}],
              "adjustment_sentences": ["Điểm sau thẩm định giảm bình quân 2,50 điểm."],
              "change_sentences": ["Điểm trung bình tăng 1,20 điểm so với năm 2019."] if previous else [],
              "ranking": [{"rank": "1", "name": "Sở A", "appraised": "70,00", "survey": "22,76",
-                          "total": "92,76", "index": "92,76", "band": "Xuất sắc", "change": "+1,20",
+                          "total": "92,76", "max": "100,00", "index": "92,76", "band": "Xuất sắc",
+                          "change": "+1,20",
                           "rank_change": "+2"}],
              "chart_ranking": chart(), "chart_areas": chart(), "chart_change": chart() if previous else ""}
     return {**SHARED, "has_bands": bands, "title_line": "Kết quả xác định Chỉ số CCHC năm 2020",
@@ -224,14 +234,15 @@ def test_decision_body_closing_and_escaping(rendered):
     document = docx.Document(str(rendered["decision"]))
     texts = [p.text for p in paragraphs(document)]
     assert style(run_with(document, "QUYẾT ĐỊNH")) == (True, False, 14, True)
-    assert style(run_with(document, "Phê duyệt và công bố"))[:3] == (True, False, 14)
-    basis = [p for p in paragraphs(document) if p.text.startswith(("Căn cứ ", "Xét đề nghị"))]
+    assert style(run_with(document, "Về việc phê duyệt và công bố"))[:3] == (True, False, 14)
+    basis = [p for p in paragraphs(document) if p.text.startswith(("Căn cứ ", "Theo đề nghị"))]
     assert [p.text[-1] for p in basis] == [";", ";", "."] and all(p.runs[0].italic for p in basis)
     assert style(run_with(document, "Điều 1."))[0] and "Phụ lục I và Phụ lục II" in texts[texts.index(
         next(t for t in texts if t.startswith("Điều 1.")))]
     assert style(run_with(document, "Nơi nhận:")) == (True, True, 12, False)
     recipients = [t for t in texts if t.startswith("- ")]
-    assert recipients == ["- UBND Thành phố (để báo cáo);", "- Các sở, ban, ngành;", "- Lưu: VT, CCHC."]
+    assert recipients == ["- UBND Thành phố (để báo cáo);", "- Các sở, cơ quan tương đương Sở;",
+                          "- Lưu: VT, CCHC."]
     assert style(run_with(document, "- Lưu: VT, CCHC."))[2] == 11
     for text in ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"):
         assert style(run_with(document, text)) == (True, False, 14, True)
@@ -255,9 +266,10 @@ def test_appendices_in_a_landscape_section_with_page_numbers(rendered):
     assert not titles[0]._p.findall(".//" + qn("w:br")) and titles[1]._p.findall(".//" + qn("w:br"))
     subtitle = run_with(document, "(Kèm theo Quyết định số      /QĐ-UBND ngày 05 tháng 3 năm 2021 của UBND")
     assert style(subtitle)[:2] == (False, True)
-    for table in document.tables[2:]:
+    for n, table in enumerate(document.tables[2:]):
         cells = len(table.rows[-1].cells)
-        assert cells == 2 + 8 + 5 + 1 and len(table._tbl.tblGrid.gridCol_lst) == cells
+        with_max = n == 0  # the sample's first appendix shows the applicable maximum
+        assert cells == 2 + 8 + 5 + 1 + with_max and len(table._tbl.tblGrid.gridCol_lst) == cells
         assert abs(sum(col.w.mm for col in table._tbl.tblGrid.gridCol_lst) - 257) < 0.2
         assert table.rows[-1].cells[1].text == "Sở Kế hoạch & Đầu tư 3"
 
@@ -279,9 +291,9 @@ def test_report_columns_follow_bands_and_previous_year(rendered, tmp_path):
     full = docx.Document(str(rendered["report"]))
     plain = render("report", tmp_path / "plain.docx", previous=False, bands=False)
     headers = [[c.text for c in doc.tables[1].rows[0].cells] for doc in (full, plain)]
-    assert "Xếp loại" in headers[0] and len(headers[0]) == 9
-    assert "Xếp loại" not in headers[1] and len(headers[1]) == 6
-    assert len(plain.tables[1]._tbl.tblGrid.gridCol_lst) == 6
+    assert "Xếp loại" in headers[0] and len(headers[0]) == 10 and "Điểm tối đa áp dụng" in headers[0]
+    assert "Xếp loại" not in headers[1] and len(headers[1]) == 7
+    assert len(plain.tables[1]._tbl.tblGrid.gridCol_lst) == 7
     texts = [p.text for p in paragraphs(plain)]
     assert not any(t.startswith("d) So sánh") for t in texts)
     assert [t for t in texts if t[:3] in ("I. ", "II.", "III", "IV.", "V. ")] == [

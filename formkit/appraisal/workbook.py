@@ -130,7 +130,7 @@ def _write_cover(sheet, settings: Settings, sheets: list[UnitSheet], title: str,
         ("1. Mỗi đơn vị một trang tính. Chỉ nhập vào ô nền vàng: điểm thẩm định (cột I) và lý do "
          "điều chỉnh (cột J).", styles.text),
         ("2. Nhập điểm thẩm định cho mọi tiêu chí có ô nền vàng, kể cả khi giữ nguyên điểm tự đánh "
-         "giá; điểm từ 0 đến điểm tối đa thẩm định (cột E), theo bước điểm ghi ở lời nhắc của ô.",
+         "giá; điểm từ 0 đến điểm tối đa thẩm định (cột E), chấm theo mức điểm ghi ở lời nhắc của ô.",
          styles.text),
         ("3. Khi điểm thẩm định khác điểm tự đánh giá (cột F), bắt buộc ghi lý do ở cột J; ô lý do "
          "tô đỏ khi còn thiếu. Cột K cho biết trạng thái từng tiêu chí.", styles.text),
@@ -314,7 +314,7 @@ def _add_validations(sheet, layout: SheetLayout) -> None:
                      f"MOD(ROUND({first}*10000,0),{int(step * 10000)})=0)",
             "multi_range": " ".join(_cell("appraised", r) for r in rows),
             "input_title": "Điểm thẩm định",
-            "input_message": f"Nhập điểm từ 0 đến {format_number(maximum)}, bước "
+            "input_message": f"Nhập điểm từ 0 đến {format_number(maximum)}, chấm theo mức "
                              f"{format_number(step)} điểm. Khác điểm tự đánh giá thì ghi lý do ở "
                              "cột J.",
             "error_title": "Điểm không hợp lệ",
