@@ -121,19 +121,35 @@ def main() -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--example", default="hanoi-2020", show_default=True,
               type=click.Choice(example_names()), help="Bộ dữ liệu mẫu dùng để khởi tạo.")
+@click.option("--from", "source", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Tạo đợt mới từ không gian làm việc của năm trước: chép cấu hình, đơn vị, bộ tiêu "
+                   "chí, bộ phiếu, kế hoạch mẫu, mẫu thư và mẫu văn bản; dời các ngày sang năm mới "
+                   "và đánh dấu để kiểm tra lại.")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="Năm của đợt mới (với --from; mặc định: năm trước + 1).")
 @click.option("--force", is_flag=True,
               help="Ghi đè tệp cấu hình của không gian làm việc đã có (tệp cũ vào backup/; dữ "
                    "liệu đã nhận, sổ theo dõi và khóa bí mật được giữ nguyên).")
 @json_option
 @reports_errors
-def init(directory: Path, example: str, force: bool, as_json: bool) -> None:
+def init(directory: Path, example: str, source: Path | None, year: int | None, force: bool,
+         as_json: bool) -> None:
     """Tạo không gian làm việc cho một đợt đánh giá.
 
     Gồm tệp cấu hình campaign.yaml, danh sách đơn vị, bộ tiêu chí, bộ phiếu khảo sát, khóa bí
-    mật (secret.key) và sổ theo dõi (ledger.sqlite).
+    mật (secret.key) và sổ theo dõi (ledger.sqlite). Với --from, mọi thứ lấy từ đợt của năm
+    trước (khóa bí mật và sổ theo dõi làm mới, không chép tệp đã nhận); kết quả năm trước
+    (out/results/results.csv) được chép vào previous/ để so sánh.
 
+    \b
     Ví dụ: formkit init ./cchc-2020 --example hanoi-2020
+           formkit init ./cchc-2021 --from ./cchc-2020
     """
+    if source is not None:
+        _init_from(directory, source, year, force, as_json)
+        return
+    if year is not None:
+        raise click.UsageError("--year chỉ dùng cùng --from.")
     result = init_workspace(directory, example, force)
     if as_json:
         print_json(result.to_dict())
@@ -149,6 +165,49 @@ def init(directory: Path, example: str, force: bool, as_json: bool) -> None:
                f"formkit check {result.root}")
 
 
+def _init_from(directory: Path, source: Path, year: int | None, force: bool, as_json: bool) -> None:
+    from formkit.newyear import init_from
+
+    result = init_from(directory, source, year, force)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    click.echo(f"Đã tạo không gian làm việc {result.root} cho năm {result.year} từ đợt năm "
+               f"{result.from_year} ({result.source}).")
+    for name in result.written:
+        click.echo(f"  ghi  {name}")
+    for name in result.backed_up:
+        click.echo(f"  lưu bản cũ  {name}")
+    for name in result.kept:
+        click.echo(f"  giữ nguyên  {name}")
+    if result.previous_results:
+        click.echo(f"Kết quả năm {result.from_year}: {result.previous_results} (formkit consolidate "
+                   "và formkit report so sánh với tệp này khi không dùng --previous).")
+    else:
+        click.echo(f"Không có kết quả năm {result.from_year} (out/results/results.csv) để so sánh.")
+    click.echo(f"{len(result.carried_over)} dòng của campaign.yaml được chuyển từ năm "
+               f"{result.from_year}, cần kiểm tra lại (có ghi chú '# chuyển từ năm "
+               f"{result.from_year}' ở cuối dòng).")
+    errors = [f for f in result.findings if f.is_error]
+    if errors:
+        click.echo(f"formkit check còn {len(errors)} lỗi, phải sửa trước khi tạo biểu mẫu:")
+        print_findings(errors)
+    click.echo(f"Tiếp theo: sửa các dòng trên rồi chạy formkit check {result.root}")
+
+
+def checked_workspace(directory: Path, action: str, as_json: bool):
+    """The gate of forms, send and report: the workspace when `formkit check` finds no error,
+    its warnings printed on stderr (never on stdout, which --json keeps for the result)."""
+    from formkit.campaign_check import check_workspace
+
+    report = check_workspace(directory, action)
+    if report.warnings and not as_json:
+        click.echo(f"formkit check: {len(report.warnings)} cảnh báo (xem lại trước khi gửi đi):",
+                   err=True)
+        print_findings(report.warnings, err=True)
+    return report
+
+
 @main.command()
 @workspace_argument
 @json_option
@@ -156,15 +215,24 @@ def init(directory: Path, example: str, force: bool, as_json: bool) -> None:
 def check(directory: Path, as_json: bool) -> None:
     """Kiểm tra cấu hình của không gian làm việc (tệp cấu hình, đơn vị, bộ tiêu chí, phiếu).
 
+    Báo lỗi khi ngày không có thật, sai trình tự (phát hành biểu mẫu → hạn tự đánh giá → họp Hội
+    đồng thẩm định → hạn thẩm định → báo cáo → quyết định) hoặc ngoài năm của đợt, khi bộ tiêu
+    chí hay bộ phiếu không áp dụng cho năm của đợt; cảnh báo các dòng chuyển từ năm trước chưa
+    kiểm tra lại, giá trị mẫu (địa chỉ @...example, "xxxx", "Nguyễn Văn A") và người ký để trống.
+    Mã kết thúc 2 khi có lỗi; forms, send và report không chạy khi còn lỗi.
+
     Ví dụ: formkit check ./cchc-2020
     """
-    workspace = open_workspace(directory)
+    from formkit.campaign_check import check_workspace
+
+    report = check_workspace(directory)
+    workspace = report.workspace
     summary = {"workspace": str(workspace.root), "ok": True,
                "campaign": workspace.settings.campaign.id,
                "units": {t: len(workspace.sorted_units(t)) for t in UNIT_TYPES},
                "catalogs": {t: c.content_hash for t, c in workspace.catalogs.items()},
                "surveys": {t: s.content_hash for t, s in workspace.surveys.items()},
-               "warnings": [f.to_dict() for f in workspace.warnings]}
+               "warnings": report.warnings_json()}
     if as_json:
         print_json(summary)
         return
@@ -172,9 +240,9 @@ def check(directory: Path, as_json: bool) -> None:
                f"({workspace.settings.campaign.title}).")
     for unit_type, count in summary["units"].items():
         click.echo(f"  {UNIT_TYPES[unit_type]}: {count} đơn vị")
-    if workspace.warnings:
-        click.echo(f"{len(workspace.warnings)} cảnh báo:")
-        print_findings(workspace.warnings)
+    if report.warnings:
+        click.echo(f"{len(report.warnings)} cảnh báo:")
+        print_findings(report.warnings)
 
 
 @main.command()
@@ -276,7 +344,7 @@ def catalog_show(path: Path, as_json: bool) -> None:
 
 def render_tree(tree: Catalog) -> list[str]:
     leaves = tree.leaves()
-    lines = [f"{tree.title}", f"Mã: {tree.id} · áp dụng năm {tree.years_label} · {UNIT_TYPES[tree.unit_type]}",
+    lines = [f"{tree.title}", f"Mã: {tree.id} · năm {tree.years_label} · {UNIT_TYPES[tree.unit_type]}",
              f"Nguồn: {tree.source}",
              f"{len(tree.areas())} lĩnh vực, {len(leaves)} tiêu chí thành phần; tổng "
              f"{format_number(tree.total_points)} điểm = thẩm định "
@@ -358,11 +426,13 @@ def forms(directory: Path, unit_codes: tuple[str, ...], as_json: bool) -> None:
     """
     from formkit.forms import generate_forms
 
-    workspace = open_workspace(directory)
+    checked = checked_workspace(directory, "tạo biểu mẫu", as_json)
+    workspace = checked.workspace
     with progress_bar("Tạo biểu tự đánh giá", as_json) as progress:
         issued = generate_forms(workspace, unit_codes or None, progress)
     if as_json:
-        print_json([form.to_dict() for form in issued])
+        print_json({"forms": [form.to_dict() for form in issued],
+                    "check_warnings": checked.warnings_json()})
         return
     changed = sum(1 for form in issued if form.changed)
     click.echo(f"{len(issued)} biểu tự đánh giá ({changed} tệp mới hoặc thay đổi) trong "
@@ -398,12 +468,13 @@ def send(directory: Path, unit_codes: tuple[str, ...], dry_run: bool, resend: bo
     from formkit.mail import OUTCOME_LABELS, send_forms
     from formkit.mail.feedback import send_feedback
 
-    workspace = open_workspace(directory)
+    checked = checked_workspace(directory, "gửi thư", as_json)
     with progress_bar("Gửi thư", as_json) as progress:
         report = (send_feedback if feedback else send_forms)(
-            workspace, list(unit_codes) or None, dry_run=dry_run, resend=resend, progress=progress)
+            checked.workspace, list(unit_codes) or None, dry_run=dry_run, resend=resend,
+            progress=progress)
     if as_json:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "check_warnings": checked.warnings_json()})
     else:
         for entry in report.entries:
             detail = entry.error or (str(entry.eml_path) if entry.eml_path else entry.message_id)

@@ -11,6 +11,7 @@ from formkit.cli import (
     EXIT_CONFIG,
     EXIT_OK,
     EXIT_REJECTED,
+    checked_workspace,
     json_option,
     print_findings,
     print_json,
@@ -55,11 +56,11 @@ def report(directory: Path, pdf: bool, previous: Path | None, allow_incomplete: 
     """
     from formkit.documents.render import NO_LIBREOFFICE, render_documents
 
-    workspace = open_workspace(directory)
+    checked = checked_workspace(directory, "lập văn bản", as_json)
     with progress_bar("Lập văn bản", as_json) as progress:
-        result = render_documents(workspace, previous, allow_incomplete, pdf, progress)
+        result = render_documents(checked.workspace, previous, allow_incomplete, pdf, progress)
     if as_json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "check_warnings": checked.warnings_json()})
     else:
         for line in result.missing:
             click.echo(f"THIẾU: {line}")

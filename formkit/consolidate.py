@@ -469,6 +469,7 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
     from formkit.survey.doubleentry import valid_answers
     from formkit.survey.status import score_workspace
 
+    previous = previous or workspace.previous_results  # campaign.yaml: previous_results (init --from)
     prior = read_previous(previous) if previous else None
     if prior is not None and not prior.keys() & {unit.code for unit in workspace.units}:
         raise FormkitError(f"Tệp kết quả năm trước {previous} không có đơn vị nào trùng mã với danh sách "

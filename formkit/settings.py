@@ -14,7 +14,7 @@ from formkit.units import EMAIL_PATTERN, UNIT_TYPES
 from formkit.yamlsrc import FieldReader, YMap, load_yaml
 
 SECTIONS = ("campaign", "deadlines", "units", "catalogs", "surveys", "survey", "forms", "contact",
-            "signer", "mail", "sampling", "appraisal", "ranking", "documents")
+            "signer", "mail", "sampling", "appraisal", "ranking", "documents", "previous_results")
 EMPTY_GROUP_RULES = ("renormalise", "zero")
 DOUBLE_ENTRY_RULES = ("optional", "required")  # survey entry & collect: survey.double_entry
 MAIL_SECURITY = ("none", "starttls", "ssl")
@@ -104,6 +104,9 @@ class Settings:
     appraisal: AppraisalSettings = AppraisalSettings()  # formkit.appraisal
     ranking: RankingSettings = field(default_factory=RankingSettings)  # formkit.consolidate
     documents: DocumentSettings = field(default_factory=DocumentSettings)  # formkit.documents
+    # last year's results.csv (relative to the workspace): the default --previous of consolidate
+    # and report; `formkit init --from` sets it
+    previous_results: str = ""
 
 
 def load_settings(path: Path) -> tuple[Settings | None, list[Finding]]:
@@ -178,7 +181,8 @@ def _parse(reader: FieldReader, data: object) -> Settings | None:
                     appraisal=_appraisal(reader, _section(reader, root, "appraisal",
                                                           ("workbooks", "missing"))),
                     ranking=parse_ranking(reader, _optional(reader, root, "ranking")),
-                    documents=parse_documents(reader, _optional(reader, root, "documents")))
+                    documents=parse_documents(reader, _optional(reader, root, "documents")),
+                    previous_results=reader.text(root, "previous_results"))
 
 
 def _campaign(reader: FieldReader, m: YMap) -> CampaignInfo | None:

@@ -57,6 +57,12 @@ class Workspace:
     def mail_dir(self) -> Path:
         return self.root / MAIL_DIR
 
+    @property
+    def previous_results(self) -> Path | None:
+        """Last year's results named in the settings (`previous_results`), the default --previous."""
+        ref = self.settings.previous_results
+        return self.root / ref if ref else None
+
     def ledger(self) -> Ledger:
         return Ledger(self.ledger_path)
 
@@ -188,19 +194,8 @@ def init_workspace(root: Path | str, example: str = "hanoi-2020", force: bool = 
         files[settings.sampling_file] = source / settings.sampling_file
     for template in sorted((source / MAIL_DIR).glob("*.yaml")):
         files[f"{MAIL_DIR}/{template.name}"] = template
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    written, backed_up = [], []
-    for relative, origin in files.items():
-        target = root / relative
-        data = origin.read_bytes()
-        if target.exists() and target.read_bytes() != data:
-            backup = root / BACKUP_DIR / stamp / relative
-            backup.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(target, backup)
-            backed_up.append(backup.relative_to(root).as_posix())
-        atomic_write_bytes(target, data)
-        written.append(relative)
-    kept = _ensure_state(root)
+    written, backed_up = backup_and_write(root, {k: v.read_bytes() for k, v in files.items()})
+    kept = ensure_state(root)
     workspace = open_workspace(root)
     with workspace.ledger() as ledger, ledger.transaction():
         ledger.log("workspace.init", {"example": example, "force": force, "written": written,
@@ -208,7 +203,24 @@ def init_workspace(root: Path | str, example: str = "hanoi-2020", force: bool = 
     return InitResult(root, example, written, backed_up, kept)
 
 
-def _ensure_state(root: Path) -> list[str]:
+def backup_and_write(root: Path, files: dict[str, bytes]) -> tuple[list[str], list[str]]:
+    """Write configuration files (paths relative to root); a file that exists with other content
+    is first copied to backup/<time>/. Returns (written, backed up)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    written, backed_up = [], []
+    for relative, data in files.items():
+        target = root / relative
+        if target.exists() and target.read_bytes() != data:
+            backup = root / BACKUP_DIR / stamp / relative
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(target, backup)
+            backed_up.append(backup.relative_to(root).as_posix())
+        atomic_write_bytes(target, data)
+        written.append(relative)
+    return written, backed_up
+
+
+def ensure_state(root: Path) -> list[str]:
     """Create the secret, ledger and folders if missing; return those that already existed."""
     kept = []
     secret = root / SECRET_FILE

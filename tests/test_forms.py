@@ -280,7 +280,7 @@ def test_same_workspace_gives_byte_identical_files_and_rerun_is_idempotent(issue
 def test_cli_forms_json_and_unknown_unit(workspace):
     result = run_cli("forms", workspace, "--unit", "005", "--unit", "STC", "--json")
     assert result.exit_code == 0
-    listed = json.loads(result.stdout)
+    listed = json.loads(result.stdout)["forms"]  # check's warnings under "check_warnings"
     assert [entry["unit"] for entry in listed] == ["005", "STC"]
     assert set(listed[0]) == {"unit", "form_id", "path", "sha256", "changed"}
     bad = run_cli("forms", workspace, "--unit", "999")
