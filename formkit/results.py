@@ -28,7 +28,15 @@ from pathlib import Path
 
 import xlsxwriter
 
-from formkit.consolidate import EXCLUDED, INCOMPLETE, MISSING_ZERO, Results, UnitResult, round_half_up
+from formkit.consolidate import (
+    EXCLUDED,
+    INCOMPLETE,
+    MISSING_ZERO,
+    OK,
+    Results,
+    UnitResult,
+    round_half_up,
+)
 from formkit.fileio import atomic_write_bytes
 from formkit.intake.validate import neutralise
 from formkit.results_previous import DATA_SHEET
@@ -139,15 +147,20 @@ MARK = " (*)"  # after the name of a unit without complete data, in every table 
 SHEET_WORDS = {"so": "Sở", "district": "Quận, huyện"}  # sheet names are at most 31 characters
 GROUP_HEADINGS = {"so": "các sở, cơ quan tương đương Sở", "district": "UBND các quận, huyện, thị xã"}
 TREATMENT = {MISSING_ZERO: "tính 0 điểm phần thẩm định, vẫn xếp hạng",
-             EXCLUDED: "không xếp hạng", INCOMPLETE: "kết quả tạm thời, chờ bổ sung dữ liệu"}
+             EXCLUDED: "không xếp hạng", INCOMPLETE: "kết quả tạm thời, chờ bổ sung dữ liệu",
+             OK: "vẫn tính điểm và xếp hạng"}
 
 
 def title(results: Results) -> str:
     return f"Kết quả Chỉ số CCHC năm {results.meta.get('year', '')}"
 
 
+TYPE_LABELS = {"so": "Sở, cơ quan tương đương Sở", "district": "UBND quận, huyện, thị xã"}
+
+
 def type_label(unit_type: str) -> str:
-    return UNIT_TYPES.get(unit_type, unit_type)
+    """How a table's row or column names the units of a type."""
+    return TYPE_LABELS.get(unit_type) or UNIT_TYPES.get(unit_type, unit_type)
 
 
 def group_heading(unit_type: str) -> str:
@@ -190,12 +203,13 @@ def coverage(results: Results, unit_type: str, where: str = "") -> str:
     complete = sum(u.complete for u in units)
     label = type_label(unit_type)
     if not complete:
-        return (f"{label}: chưa có đơn vị nào có đủ dữ liệu, chưa tính điểm trung bình và các số "
-                "liệu thống kê.")
+        return (f"{label}: chưa có đơn vị nào có đủ dữ liệu nên chưa tính giá trị trung bình và "
+                "các số liệu thống kê.")
     if complete == len(units):
         return f"{label}: số liệu thống kê tính trên tất cả {len(units)} đơn vị."
-    return (f"{label}: điểm trung bình và các số liệu thống kê tính trên {complete}/{len(units)} "
-            f"đơn vị có đủ dữ liệu, không tính {len(units) - complete} đơn vị chưa có đủ dữ liệu "
+    return (f"{label}: giá trị trung bình, trung vị, cao nhất, thấp nhất và số đơn vị trên, dưới "
+            f"trung bình tính trên {complete}/{len(units)} đơn vị có đủ dữ liệu; "
+            f"{len(units) - complete} đơn vị chưa có đủ dữ liệu không tính vào "
             f"({where or 'đánh dấu (*)'}).")
 
 
@@ -334,8 +348,16 @@ def _band_counts(sheet, results: Results, types: list[str], row: int, f: dict) -
         rows.append([type_label(unit_type), *(bands.count(label) for label in labels),
                      *([sum(not u.ranked for u in units)] if excluded else []), len(units)])
     row = grid_table(sheet, row + 1, columns, rows, f, GRID_WIDTH, {0: "wrap"})
-    return notes(sheet, row, [bands_text(results) + " Số đơn vị theo xếp loại tính trên tất cả "
-                              "các đơn vị được xếp hạng."], GRID - 1, GRID * GRID_WIDTH, f) + 1
+    texts = [bands_text(results) + " Số đơn vị theo xếp loại tính trên tất cả các đơn vị được "
+             "xếp hạng."]
+    for unit_type in types:
+        zero = [u for u in results.of_type(unit_type) if u.status == MISSING_ZERO]
+        if zero:
+            bands = sorted({u.band for u in zero if u.band})
+            texts.append(f"{type_label(unit_type)}: {len(zero)} đơn vị không có báo cáo tự đánh "
+                         "giá hợp lệ được tính 0 điểm phần thẩm định"
+                         + (f" và được xếp loại {', '.join(bands)}" if bands else "") + ".")
+    return notes(sheet, row, texts, GRID - 1, GRID * GRID_WIDTH, f) + 1
 
 
 def _incomplete(sheet, results: Results, types: list[str], row: int, f: dict, number: int) -> int:
@@ -362,7 +384,7 @@ def _profile(book, sheet, results: Results, types: list[str], top: int, f: dict,
                       if code not in areas})
     if not areas:
         return top
-    sheet.write_string(top, 0, f"{number}. Tỉ lệ điểm trung bình theo lĩnh vực (% so với điểm "
+    sheet.write_string(top, 0, f"{number}. Tỷ lệ điểm trung bình theo lĩnh vực (% so với điểm "
                        "tối đa áp dụng)", f["section"])
     columns = [("Lĩnh vực", 1), ("Nội dung", 7),
                *((type_label(s.unit_type) + " (%)", 2) for s in summaries)]
@@ -378,7 +400,7 @@ def _profile(book, sheet, results: Results, types: list[str], top: int, f: dict,
                           "values": [sheet.get_name(), top + 2, col, end - 1, col],
                           "data_labels": {"value": True, "num_format": VI + "0.0",
                                           "font": {"name": FONT, "size": 9}}})
-    chart.set_title({"name": "Tỉ lệ điểm trung bình theo lĩnh vực (%)",
+    chart.set_title({"name": "Tỷ lệ điểm trung bình theo lĩnh vực (%)",
                      "name_font": {"size": 12, "name": FONT}})
     chart.set_x_axis({"num_font": {"name": FONT}})
     chart.set_y_axis({"min": 0, "max": 100, "major_gridlines": {"visible": True},

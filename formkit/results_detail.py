@@ -25,7 +25,6 @@ from formkit.results import (
     official,
     sheet_name,
     title,
-    type_label,
     vi_number,
 )
 from formkit.results_sheet import LINE_PT, cell, lines, print_setup, table
@@ -80,7 +79,8 @@ def write_areas(book, results: Results, unit_type: str, f: dict) -> None:
                      f"{vi_number(maximum)} điểm (thay vì {vi_number(maxima[code])} điểm): "
                      + ", ".join(names) + ".")
     row = notes(sheet, end, texts, last_col, chars, f)
-    print_setup(sheet, row - 1, last_col, (top, top), f"{title(results)}: điểm theo lĩnh vực")
+    print_setup(sheet, row - 1, last_col, (top, top),
+                f"{title(results)}: điểm theo lĩnh vực của {group_heading(unit_type)}")
 
 
 # ---- Chi tiết tiêu chí --------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def write_criteria(book, results: Results, unit_type: str, f: dict) -> None:
     row = notes(sheet, row, texts, last_col, chars, f)
     sheet.freeze_panes(top + 1, first)
     print_setup(sheet, row - 1, last_col, (top, top),
-                f"{title(results)}: điểm từng tiêu chí, {type_label(unit_type).lower()}")
+                f"{title(results)}: điểm từng tiêu chí của {group_heading(unit_type)}")
 
 
 def _grid_row(sheet, row: int, head: list, values: list, f: dict, strong: bool = False,
@@ -193,7 +193,7 @@ def write_survey(book, results: Results, unit_type: str, f: dict) -> None:
         text = f"{name} (trọng số {vi_number(weight, 2).rstrip('0').rstrip(',')})"
         group_lines = max(group_lines, lines(text, 3 * GROUP_COLUMN))
         sheet.merge_range(upper, col, upper, col + 2, neutralise(text), f["header"])
-        for k, sub in enumerate(("Phiếu hợp lệ", "Phiếu tối thiểu", "Tỉ lệ điểm (%)")):
+        for k, sub in enumerate(("Phiếu hợp lệ", "Phiếu tối thiểu", "Tỷ lệ điểm (%)")):
             sheet.write_string(lower, col + k, sub, f["header"])
     sheet.set_row(upper, LINE_PT * group_lines)
     sheet.set_row(lower, LINE_PT * 3)
@@ -218,13 +218,13 @@ def write_survey(book, results: Results, unit_type: str, f: dict) -> None:
                                       if x.survey is not None), ZERO), f)
     row = lower + 1 + len(units)
     texts = ["Số phiếu hợp lệ in đậm, màu đỏ: dưới số phiếu tối thiểu của nhóm." if short else "",
-             "Tỉ lệ điểm của nhóm: tổng điểm bình quân của nhóm trên các tiêu chí thành phần mà "
+             "Tỷ lệ điểm của nhóm: tổng điểm bình quân của nhóm trên các tiêu chí thành phần mà "
              "nhóm có câu trả lời hợp lệ, so với điểm tối đa điều tra xã hội học của các tiêu chí "
              "đó (trước khi tính bình quân gia quyền giữa các nhóm theo trọng số).",
              mark_note(units, RANKING_NOTES)]
     row = notes(sheet, row, texts, last_col, chars, f)
     print_setup(sheet, row - 1, last_col, (upper, lower),
-                f"{title(results)}: điều tra xã hội học, {type_label(unit_type).lower()}")
+                f"{title(results)}: điều tra xã hội học, {group_heading(unit_type)}")
 
 
 def write_questions(book, results: Results, f: dict) -> None:
@@ -246,7 +246,8 @@ def write_questions(book, results: Results, f: dict) -> None:
     for (unit_type, group_name), questions in sections.items():
         if unit_type != current:
             current = unit_type
-            sheet.merge_range(row, 0, row, last_col, type_label(unit_type), f["strong"])
+            sheet.merge_range(row, 0, row, last_col, group_heading(unit_type)[:1].upper()
+                              + group_heading(unit_type)[1:], f["strong"])
             row += 1
         text = f"Nhóm đối tượng: {group_name}"
         sheet.merge_range(row, 0, row, last_col, neutralise(text), f["label"])
@@ -261,8 +262,8 @@ def write_questions(book, results: Results, f: dict) -> None:
             cell(sheet, row, 5, q.percent, f, "pct")
             row += 1
     row = notes(sheet, row, ["Mức đánh giá bình quân: bình quân mức đánh giá của các câu trả lời "
-                             "hợp lệ (mức cao nhất của thang đánh giá tương ứng 100%); câu "
-                             "không trả lời hoặc trả lời không biết không tính vào số câu trả "
-                             "lời hợp lệ."], last_col, chars, f)
+                             "hợp lệ (mức cao nhất của thang đánh giá tương ứng 100%); câu trả "
+                             "lời để trống hoặc chọn “Không biết” không tính vào số câu "
+                             "trả lời hợp lệ."], last_col, chars, f)
     print_setup(sheet, row - 1, last_col, (top, top), f"{title(results)}: điều tra xã hội học "
                 "theo câu hỏi")

@@ -27,10 +27,10 @@ from formkit.results_sheet import LINE_PT, lines, print_setup, table
 TECHNICAL_SHEET = "Dữ liệu kỹ thuật"
 LEAF_SHEET = "Dữ liệu tiêu chí"
 MISSING_WORDS = {
-    "zero": "được tính 0 điểm phần thẩm định; điểm điều tra xã hội học vẫn được tính và đơn vị "
-            "vẫn được xếp hạng.",
-    "exclude": "không được xếp hạng (cột Xếp hạng để trống) và không tính vào các số liệu thống "
-               "kê; điểm điều tra xã hội học vẫn được ghi để tham khảo.",
+    "zero": "thì được tính 0 điểm phần thẩm định; điểm điều tra xã hội học vẫn được tính và đơn "
+            "vị vẫn được xếp hạng.",
+    "exclude": "thì không được xếp hạng (cột Xếp hạng để trống) và không tính vào các số liệu "
+               "thống kê; điểm điều tra xã hội học vẫn được ghi để tham khảo.",
 }
 EMPTY_GROUP_WORDS = {
     "renormalise": "Nhóm đối tượng không có câu trả lời hợp lệ đối với một tiêu chí thành phần thì "
@@ -58,26 +58,26 @@ def method_entries(results: Results) -> list[tuple[str, str]]:
         ("Xếp hạng", meta["rank_rule"]),
         ("Xếp loại", bands_text(results)),
         ("Đơn vị không có báo cáo tự đánh giá hợp lệ", "Đơn vị không gửi báo cáo tự đánh giá, "
-         "gửi báo cáo không hợp lệ mà chưa gửi lại, hoặc gửi văn bản khác thay cho biểu tự đánh "
+         "có báo cáo không hợp lệ mà chưa gửi lại hoặc gửi văn bản khác thay cho biểu tự đánh "
          "giá " + MISSING_WORDS.get(results.missing_rule, MISSING_WORDS["zero"])),
         ("Đơn vị chưa có đủ dữ liệu", "Đơn vị chưa có đủ dữ liệu (không có báo cáo tự đánh giá "
          "hợp lệ, chưa có kết quả thẩm định, chưa có điểm điều tra xã hội học hoặc số phiếu điều "
          "tra hợp lệ dưới mức tối thiểu) được đánh dấu (*) và ghi rõ lý do tại trang Tổng hợp và "
-         "cột Ghi chú của trang Xếp hạng. Điểm trung bình, trung vị, điểm cao nhất, thấp nhất, số "
-         "đơn vị trên, dưới trung bình và tỉ lệ điểm trung bình theo lĩnh vực chỉ tính trên các "
+         "cột Ghi chú của trang Xếp hạng. Giá trị trung bình, trung vị, cao nhất, thấp nhất, số "
+         "đơn vị trên, dưới trung bình và tỷ lệ điểm trung bình theo lĩnh vực chỉ tính trên các "
          "đơn vị có đủ dữ liệu; mỗi bảng ghi rõ số đơn vị được tính."),
         ("Điểm điều tra xã hội học", "Với mỗi tiêu chí thành phần đánh giá qua điều tra xã hội "
          "học: tính bình quân điểm các câu trả lời hợp lệ của từng nhóm đối tượng điều tra, sau "
          "đó tính bình quân gia quyền giữa các nhóm theo trọng số của nhóm (trọng số ghi tại "
-         "trang Điều tra XHH). Câu không trả lời hoặc trả lời không biết không tính vào số câu "
-         "trả lời hợp lệ. " + EMPTY_GROUP_WORDS.get(str(meta.get("empty_group", "")),
+         "trang Điều tra XHH). Câu trả lời để trống hoặc chọn “Không biết” không tính "
+         "vào số câu trả lời hợp lệ. " + EMPTY_GROUP_WORDS.get(str(meta.get("empty_group", "")),
                                                     EMPTY_GROUP_WORDS["renormalise"])),
         ("Điểm điều chỉnh khi thẩm định", "Điểm điều chỉnh = điểm thẩm định − điểm tự đánh giá "
          "của đơn vị (phần đánh giá qua thẩm định): số dương (+) là Hội đồng thẩm định tăng "
          "điểm, số âm (−) là giảm điểm so với điểm tự đánh giá; để trống đối với đơn vị chưa "
          "được thẩm định."),
-        ("Làm tròn số", "Các phép tính được thực hiện trên giá trị chính xác, không làm tròn ở "
-         "bước trung gian; số liệu trình bày được làm tròn đến 2 chữ số thập phân."),
+        ("Làm tròn số", "Các phép tính sử dụng giá trị đầy đủ, không làm tròn ở bước trung "
+         "gian; số liệu trình bày được làm tròn đến 2 chữ số thập phân."),
         ("So sánh với năm trước",
          f"Tổng điểm và xếp hạng năm trước lấy từ kết quả Chỉ số CCHC năm "
          f"{_previous_year(year)}; đơn vị không có kết quả năm trước để trống."
@@ -85,8 +85,8 @@ def method_entries(results: Results) -> list[tuple[str, str]]:
          else "Không so sánh với kết quả năm trước."),
         ("Tình trạng số liệu", "Kết quả tạm thời: còn đơn vị chưa có kết quả thẩm định hoặc chưa "
          "có điểm điều tra xã hội học (xem trang Tổng hợp); số liệu sẽ thay đổi khi bổ sung dữ "
-         "liệu." if results.missing else "Đã tổng hợp đủ kết quả thẩm định và điểm điều tra xã "
-         "hội học hiện có; đơn vị chưa có đủ dữ liệu được ghi tại trang Tổng hợp."),
+         "liệu." if results.missing else "Đã tổng hợp đầy đủ kết quả thẩm định và điều tra xã "
+         "hội học; các đơn vị chưa có đủ dữ liệu được liệt kê tại trang Tổng hợp."),
         ("Ký hiệu", "(*): đơn vị chưa có đủ dữ liệu; (-): tiêu chí không áp dụng đối với đơn vị; "
          "ô để trống: không có số liệu."),
     ]
