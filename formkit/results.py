@@ -30,9 +30,12 @@ import xlsxwriter
 
 from formkit.consolidate import (
     EXCLUDED,
+    GAP_TEXTS,
     INCOMPLETE,
     MISSING_ZERO,
     OK,
+    SURVEY_SHORT,
+    Gap,
     Results,
     UnitResult,
     round_half_up,
@@ -44,6 +47,7 @@ from formkit.results_sheet import (
     FONT,
     LINE_PT,
     PAGE_HEIGHT_PX,
+    PAGE_WIDTH_PX,
     PERCENT,
     POINTS,
     ROW_PX,
@@ -185,9 +189,18 @@ def reasons(unit: UnitResult) -> str:
     """'Không gửi báo cáo tự đánh giá; tính 0 điểm phần thẩm định, vẫn xếp hạng.' ('' if complete)."""
     if unit.complete:
         return ""
-    parts = [*unit.notes, *([TREATMENT[unit.status]] if unit.status in TREATMENT else [])]
-    text = "; ".join(parts)
+    parts = [_gap_text(g) for g in unit.gaps]
+    text = "; ".join([*parts, *([TREATMENT[unit.status]] if unit.status in TREATMENT else [])])
     return text[:1].upper() + text[1:] + "."
+
+
+def _gap_text(gap: Gap) -> str:
+    """A reason as consolidation words it; a survey shortfall in many groups is summed up (the
+    sheet Điều tra XHH shows each group's questionnaires against its minimum)."""
+    groups = gap.detail.count("; ") + 1 if gap.detail else 0
+    if gap.code == SURVEY_SHORT and groups > 2:
+        return f"{GAP_TEXTS[gap.code]} ở {groups} nhóm đối tượng (chi tiết tại trang Điều tra XHH)"
+    return gap.text
 
 
 def vi_number(value: Fraction | Decimal | int, places: int = 2) -> str:
@@ -477,9 +490,12 @@ def _ranking(book, results: Results, unit_type: str, f: dict) -> None:
         sheet.write_string(n, helper, marked(u.name, u), f["text"])
         sheet.write_number(n, helper + 1, float(u.index if by_index else u.total),
                            f["pct" if by_index else "num"])
-    if ranked:
-        _ranking_chart(book, sheet, top, helper, len(ranked), value_header, by_index,
-                       _table_px(rows, headers, styles, f), chart_col)
+    if ranked:  # as tall as the table, at most what one printed page holds below the title
+        scale = min(1, PAGE_WIDTH_PX / (width_px([*(w for _, w in headers), 1.5]) + CHART_PX))
+        room = int(PAGE_HEIGHT_PX / scale) - rows_px(sheet, 0, top) - ROW_PX
+        height = min(max(_table_px(rows, headers, styles, f), 14 * len(ranked) + 80), room)
+        _ranking_chart(book, sheet, top, helper, len(ranked), value_header, by_index, height,
+                       chart_col)
     print_setup(sheet, row - 1, chart_col, (top, top), heading)
 
 
@@ -491,7 +507,7 @@ def _table_px(rows: list[list], headers: list[tuple[str, float]], styles: dict, 
 
 
 def _ranking_chart(book, sheet, top: int, helper: int, count: int, header: str, by_index: bool,
-                   table_px: int, col: int) -> None:
+                   height: int, col: int) -> None:
     name = sheet.get_name()
     chart = book.add_chart({"type": "bar"})
     chart.add_series({"name": header,
@@ -506,5 +522,5 @@ def _ranking_chart(book, sheet, top: int, helper: int, count: int, header: str, 
             "num_format": VI + "0"}
     chart.set_x_axis({**axis, "max": 100} if by_index else axis)
     chart.set_legend({"none": True})
-    chart.set_size({"width": CHART_PX, "height": max(table_px, 14 * count + 80)})
+    chart.set_size({"width": CHART_PX, "height": height})
     sheet.insert_chart(top, col, chart)
