@@ -3,17 +3,22 @@
 `out/results/results.csv` (UTF-8, comma, "\\n", one row per unit, in unit order) has the stable
 schema CSV_COLUMNS; numbers are plain decimals with a dot and 10 decimals (exact values are
 rationals; this is their rounding), `rank` is empty for a unit left out of ranking, `band` is the
-classification label (empty without bands), `missing` says what the unit lacked when
-consolidated with --allow-incomplete. The Parquet files beside it are described in
-formkit.results_parquet.
+classification label (empty without bands), `missing` says why the unit's data are incomplete
+(every reason, also for a ranked unit with a survey shortfall; empty: complete). The Parquet
+files beside it are described in formkit.results_parquet.
 
-The workbook "Kết quả Chỉ số CCHC <năm>.xlsx": Tổng hợp (per unit type figures, bands, the
-per-area profile with its column chart, the ranking rule, what is missing), one ranking sheet per
-unit type (with its bar chart), Lĩnh vực, Chi tiết tiêu chí, Điều tra XHH, Câu hỏi XHH, Phương
-pháp, and Dữ liệu: the CSV's columns and values as a plain sheet, which `consolidate --previous`
-reads next year (formkit.results_previous). Every sheet is set up for A4 landscape printing
-(formkit.results_sheet). The workbook and the CSV have fixed document properties and no clock:
-the same results give the same bytes.
+The workbook "Kết quả Chỉ số CCHC <năm>.xlsx" prints (LibreOffice, A4 landscape) in some 21 pages
+for Hanoi's 52 units. For people: Tổng hợp (per unit type figures over the units with complete
+data, bands, the units without complete data with their reasons, the per-area profile with its
+column chart), then per unit type: Xếp hạng (full names, reasons in Ghi chú, the bar chart beside
+the table on the same page, short names), Lĩnh vực (units x areas), Chi tiết (criteria named, as
+rows; units as columns), Điều tra XHH (units x respondent groups); Câu hỏi XHH, Phương pháp (in
+official Vietnamese). A unit without complete data is marked (*) in every table and chart. For
+programs, hidden and never printed: Dữ liệu (the CSV's columns and values as a plain sheet,
+column names in row 1, which `consolidate --previous` reads next year, formkit.results_previous),
+Dữ liệu tiêu chí (results_leaves.parquet as a sheet) and Dữ liệu kỹ thuật (catalogue ids and
+hashes, the previous-year file, settings, status codes). The workbook and the CSV have fixed
+document properties and no clock: the same results give the same bytes.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Last year's results for `consolidate --previous`: its results.csv or its results workbook.
 
 Both carry the CSV_COLUMNS of formkit.results: the CSV as text, the workbook in its plain data
-sheet DATA_SHEET (header in row 1, one row per unit). Only `unit`, `total` and `rank` are read.
+sheet DATA_SHEET (a hidden sheet; header in row 1, one row per unit). Only `unit`, `total` and
+`rank` are read.
 Anything else (another format, a workbook without that sheet, a missing column, a bad value)
 is a FormkitError naming the file and what is wrong.
 """
