@@ -50,14 +50,14 @@ NO_RETURN, REJECTED, WRONG_FILE = "no_return", "rejected", "wrong_file"
 NOT_APPRAISED, STALE_APPRAISAL = "not_appraised", "stale_appraisal"
 NO_SURVEY, SURVEY_GAPS, SURVEY_SHORT = "no_survey", "survey_gaps", "survey_short"
 GAP_TEXTS = {
-    NO_RETURN: "không gửi báo cáo tự đánh giá",
-    REJECTED: "báo cáo tự đánh giá không hợp lệ, đã đề nghị sửa nhưng đơn vị chưa gửi lại",
-    WRONG_FILE: "gửi văn bản, tệp khác thay cho biểu tự đánh giá, chưa gửi biểu",
+    NO_RETURN: "không gửi báo cáo tự đánh giá, chấm điểm",
+    REJECTED: "báo cáo tự đánh giá không hợp lệ, đã được đề nghị hoàn thiện nhưng đơn vị chưa gửi lại",
+    WRONG_FILE: "gửi văn bản khác thay cho biểu tự đánh giá, chấm điểm, chưa gửi biểu",
     NOT_APPRAISED: "chưa có kết quả thẩm định",
     STALE_APPRAISAL: "kết quả thẩm định làm trên báo cáo cũ (đơn vị đã gửi báo cáo mới)",
     NO_SURVEY: "chưa có điểm điều tra xã hội học",
     SURVEY_GAPS: "có tiêu chí điều tra xã hội học không có phiếu hợp lệ",
-    SURVEY_SHORT: "số phiếu điều tra xã hội học hợp lệ dưới mức tối thiểu",
+    SURVEY_SHORT: "số phiếu điều tra xã hội học hợp lệ thấp hơn mức tối thiểu",
 }
 BLOCKING_GAPS = frozenset({NOT_APPRAISED, STALE_APPRAISAL, NO_SURVEY, SURVEY_GAPS})
 NO_RETURN_GAPS = (NO_RETURN, REJECTED, WRONG_FILE)
@@ -486,7 +486,8 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
     short: dict[str, list[str]] = {}
     for g in groups:
         if g.shortfall:
-            short.setdefault(g.unit, []).append(f"{g.group_name}: {g.questionnaires}/{g.min_valid} phiếu")
+            short.setdefault(g.unit, []).append(f"nhóm {g.group_name}: {g.questionnaires:02d} phiếu "
+                                                f"hợp lệ, tối thiểu {g.min_valid:02d} phiếu")
     survey: dict[str, dict] = {}
     gaps: dict[str, list[str]] = {}
     leaves = scores.leaves

@@ -67,6 +67,7 @@ class Session:
     place: str
     hearings: tuple[Hearing, ...]
     line: int = 0  # in campaign.yaml, for messages
+    absent: tuple[str, ...] = ()  # names of council members who did not attend
 
     @property
     def units(self) -> tuple[str, ...]:
@@ -89,6 +90,8 @@ class MinutesSettings:
     sessions: tuple[Session, ...] = ()
     symbol: str = "BB-HĐTĐ"
     first_number: int = 0  # 0: minutes are not numbered ("Số:      /BB-HĐTĐ", the council's book)
+    council_basis: str = ""  # the decision that set up the council: "Quyết định số … ngày … của …"
+    copies: int = 2  # "Biên bản được lập thành 02 bản"
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ def _sub(reader: FieldReader, m: YMap, key: str) -> YMap:
 def _minutes(reader: FieldReader, m: YMap) -> MinutesSettings:
     item = "documents.minutes"
     reader.check_keys(m, ("date", "start", "end", "place", "chair", "secretary", "members",
-                          "sessions", "symbol", "first_number"), item=item)
+                          "sessions", "symbol", "first_number", "council_basis", "copies"), item=item)
     members = ()
     if "members" in m:
         listed = reader.sequence(m["members"], "members", m.line_of("members"), item) or YList()
@@ -184,7 +187,17 @@ def _minutes(reader: FieldReader, m: YMap) -> MinutesSettings:
                            _person(reader, m.get("chair"), m.line_of("chair"), item),
                            _person(reader, m.get("secretary"), m.line_of("secretary"), item),
                            members, _sessions(reader, m, item),
-                           reader.text(m, "symbol", item, default="BB-HĐTĐ"), first)
+                           reader.text(m, "symbol", item, default="BB-HĐTĐ"), first,
+                           reader.text(m, "council_basis", item).rstrip(";."), _copies(reader, m, item))
+
+
+def _copies(reader: FieldReader, m: YMap, item: str) -> int:
+    copies = reader.integer(m, "copies", item, default=2)
+    if copies is None or not 1 <= copies <= 20:
+        reader.report(Code.BAD_VALUE, m.line_of("copies"), item, key="copies", value=copies,
+                      reason="số bản biên bản phải từ 1 đến 20")
+        return 2
+    return copies
 
 
 CLOCK = re.compile(r"(\d{1,2})\s*(?:giờ|h|:)\s*(\d{2})?\s*(?:phút)?", re.IGNORECASE)
@@ -228,14 +241,15 @@ def _sessions(reader: FieldReader, m: YMap, item: str) -> tuple[Session, ...]:
         entry = reader.mapping(value, "sessions", line, item)
         if entry is None:
             continue
-        reader.check_keys(entry, ("date", "start", "end", "place", "units"), ("date", "units"), item=item)
+        reader.check_keys(entry, ("date", "start", "end", "place", "units", "absent"), ("date", "units"),
+                          item=item)
         start, end = clock(reader, entry, "start", item), clock(reader, entry, "end", item)
         if start and end and (parse_clock(start) or 0) >= (parse_clock(end) or 0):
             reader.report(Code.BAD_VALUE, entry.line_of("end"), item, key="end", value=end,
                           reason=f"giờ kết thúc phải sau giờ bắt đầu ({start})")
         sessions.append(Session(reader.date(entry, "date", item), start, end,
                                 reader.text(entry, "place", item), _hearings(reader, entry, item),
-                                line))
+                                line, reader.text_list(entry, "absent", item)))
     return tuple(sessions)
 
 

@@ -248,6 +248,17 @@ def status_from_ledger(workspace: Workspace, ledger: Ledger, today: dt.date,
     return StatusReport(today, deadline, units, [f for f in files if f.unit_code is None])
 
 
+def messages_sent(workspace: Workspace, kind: str) -> dict[str, list[str]]:
+    """Unit code -> when messages of a kind (reminder, feedback) actually went out, in order."""
+    with workspace.ledger() as ledger:
+        rows = ledger.conn.execute("SELECT unit_code, at FROM messages WHERE kind = ? AND outcome = 'sent' "
+                                   "ORDER BY at, id", (kind,)).fetchall()
+    sent: dict[str, list[str]] = {}
+    for row in rows:
+        sent.setdefault(row["unit_code"], []).append(row["at"])
+    return sent
+
+
 def campaign_status(workspace: Workspace, today: dt.date | None = None) -> StatusReport:
     """Per unit (in Vietnamese unit order): issued, sent, returned, missing, days to the deadline."""
     with workspace.ledger() as ledger:

@@ -29,8 +29,6 @@ OUT = Path(__file__).resolve().parent.parent / "report_templates"
 BUILT = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
 END = "{% if loop.last %}.{% else %};{% endif %}"  # "- x;" lines, the last one "- x."
 TAG_SIZE = 7  # pt: the text of docxtpl's column-tag cells, which never reach a document
-ROUNDING_NOTE = ("Các số điểm được làm tròn đến 2 chữ số thập phân; tổng điểm được tính từ số liệu "
-                 "chưa làm tròn, nên có thể chênh lệch 0,01 điểm so với tổng các số đã làm tròn.")
 PARENT_BODY = ("{%p if header.parent_body %}", "{{ header.parent_body }}", "{%p endif %}")
 
 
@@ -92,7 +90,7 @@ def loop_rows(table: Table, loop: str, rows: Sequence[str | tuple[Sequence[str],
 
 # ---- Biên bản thẩm định -----------------------------------------------------------------------
 
-MINUTES_COLUMNS = (("Mã số", 14), ("Lĩnh vực, tiêu chí, tiêu chí thành phần", 54), ("Điểm tối đa", 15),
+MINUTES_COLUMNS = (("TT", 14), ("Lĩnh vực, tiêu chí, tiêu chí thành phần", 54), ("Điểm tối đa", 15),
                    ("Điểm tự đánh giá", 15), ("Điểm thẩm định", 15), ("Điểm điều chỉnh (+ tăng, - giảm)", 18),
                    ("Lý do điều chỉnh", 34))
 MINUTES_CELLS = ["{{ r.code }}", "{{ r.text }}", "{{ r.max }}", "{{ r.self }}", "{{ r.appraised }}",
@@ -104,13 +102,14 @@ def minutes() -> Document:
     document = start("BIÊN BẢN", "Thẩm định kết quả tự đánh giá, chấm điểm Chỉ số cải cách hành chính "
                                  "năm {{ year }} của {{ unit.document_name }}")
     body(document, "Vào hồi {{ meeting.start }}, {{ meeting.date }}, tại {{ meeting.place }}, Hội đồng thẩm "
-                   "định Chỉ số cải cách hành chính năm {{ year }} họp thẩm định kết quả tự đánh giá, chấm "
-                   "điểm Chỉ số cải cách hành chính năm {{ year }} của {{ unit.document_name }}.")
+                   "định Chỉ số cải cách hành chính năm {{ year }}{% if meeting.council_basis %} (thành lập "
+                   "theo {{ meeting.council_basis }}){% endif %} họp thẩm định kết quả tự đánh giá, chấm "
+                   "điểm của {{ unit.document_name }}.")
     heading(document, "I. THÀNH PHẦN THAM DỰ")
     for label, who in (("1. Chủ trì", "meeting.chair"), ("2. Thư ký", "meeting.secretary")):
         body(document, f"{label}: {{{{ {who}.name }}}}{{% if {who}.position %}}, {{{{ {who}.position }}}}"
                        "{% endif %}.")
-    body(document, "3. Các thành viên Hội đồng:")
+    body(document, "3. Các thành viên Hội đồng (có mặt {{ meeting.attendance }} thành viên):")
     each(document, "m in meeting.members", "- {{ m.name }}{% if m.position %}, {{ m.position }}{% endif %}"
          + END)
     heading(document, "II. NỘI DUNG THẨM ĐỊNH")
@@ -119,9 +118,12 @@ def minutes() -> Document:
                    "{{ unit.document_name }}, đối chiếu với Bộ Chỉ số cải cách hành chính và hướng dẫn chấm "
                    "điểm. Kết quả thẩm định từng lĩnh vực, tiêu chí, tiêu chí thành phần như sau:")
     minutes_table(document)
-    body(document, "Điểm điều tra xã hội học của {{ unit.document_name }} là {{ survey_points }} điểm; phần "
-                   "điểm này được tổng hợp từ kết quả điều tra xã hội học, không thuộc nội dung thẩm định "
-                   "của Hội đồng.", before=6)
+    body(document, "{%p if survey_only %}")
+    line(document, "Ghi chú: các tiêu chí, tiêu chí thành phần đánh giá qua điều tra xã hội học không có "
+                   "trong bảng.", align=LEFT, size=12, italic=True, before=3)
+    body(document, "{%p endif %}")
+    body(document, "Điểm điều tra xã hội học của {{ unit.document_name }} ({{ survey_points }} điểm) không "
+                   "thuộc phạm vi thẩm định của Hội đồng.", before=6)
     body(document, "{%p else %}")
     body(document, "{{ facts }}")
     body(document, "{%p endif %}")
@@ -130,12 +132,13 @@ def minutes() -> Document:
     body(document, "{%p if missing %}")
     body(document, "Lưu ý: {{ missing }}.")
     body(document, "{%p endif %}")
-    body(document, "Cuộc họp kết thúc vào hồi {{ meeting.end }} cùng ngày. Biên bản đã được đọc lại cho các "
-                   "thành viên dự họp cùng nghe và nhất trí thông qua./.", keep_with_next=True)
-    d30.signatures_table(document, [(["THƯ KÝ HỘI ĐỒNG"], "{{ meeting.secretary.name }}"),
-                                    (["CHỦ TỊCH HỘI ĐỒNG"], "{{ meeting.chair.name }}")])
-    line(document)
-    d30.recipients_block(document, RECIPIENTS)
+    body(document, "Cuộc họp kết thúc vào hồi {{ meeting.end }} cùng ngày. Biên bản được lập thành "
+                   "{{ meeting.copies }} bản, đã được đọc lại cho các thành viên dự họp cùng nghe và nhất "
+                   "trí thông qua./.", keep_with_next=True)
+    table = d30.signatures_table(document, [(["THƯ KÝ HỘI ĐỒNG"], "{{ meeting.secretary.name }}"),
+                                            (["CHỦ TỊCH HỘI ĐỒNG"], "{{ meeting.chair.name }}")])
+    left = table.cell(0, 0)  # Nơi nhận under the secretary's name: one row, never split from it
+    d30.recipients_block(left, RECIPIENTS)
     return document
 
 
@@ -179,8 +182,8 @@ def report() -> Document:
                    "hiệu quả công tác cải cách hành chính trong thời gian tới.")
     heading(document, "II. QUÁ TRÌNH TRIỂN KHAI")
     report_process(document)
-    heading(document, "III. KẾT QUẢ XÁC ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {{ year }}")
-    body(document, "{{ rank_rule }} " + ROUNDING_NOTE)
+    heading(document, "III. KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {{ year }}")
+    body(document, "{{ rank_rule }} {{ rounding_note }}")
     body(document, "{%p if band_rule %}")
     body(document, "{{ band_rule }}")
     body(document, "{%p endif %}")
@@ -194,18 +197,12 @@ def report() -> Document:
 
 def report_process(document: Document) -> None:
     subheading(document, "1. Tự đánh giá, chấm điểm")
-    body(document, "Biểu mẫu tự đánh giá, chấm điểm đã được gửi tới {{ process.units_total }} cơ quan, "
-                   "đơn vị ({{ process.forms_sent }} biểu mẫu); thời hạn gửi kết quả tự đánh giá là "
-                   "{{ process.self_deadline }}. Đã tiếp nhận kết quả tự đánh giá hợp lệ của "
-                   "{{ process.returns_accepted }} cơ quan, đơn vị.")
+    each(document, "s in process.self_sentences", "{{ s }}")
     subheading(document, "2. Thẩm định kết quả tự đánh giá")
-    body(document, "Hội đồng thẩm định đã thẩm định kết quả tự đánh giá, chấm điểm của "
-                   "{{ process.appraisal_units }} cơ quan, đơn vị; trong đó {{ process.appraisal_changed }} "
-                   "cơ quan, đơn vị được điều chỉnh điểm sau thẩm định.")
+    each(document, "s in process.appraisal_sentences", "{{ s }}")
     subheading(document, "3. Điều tra xã hội học")
-    body(document, "Đã phát hành {{ process.survey_issued }} phiếu điều tra xã hội học, thu về "
-                   "{{ process.survey_valid }} phiếu hợp lệ; cụ thể theo từng nhóm đối tượng:")
-    each(document, "s in process.survey_groups", "- {{ s.name }}: phát hành {{ s.issued }} phiếu, thu về "
+    body(document, "{{ process.survey_sentence }}")
+    each(document, "s in process.survey_groups", "- {{ s.name }}: phát ra {{ s.issued }} phiếu, thu về "
                                                  "{{ s.valid }} phiếu hợp lệ" + END)
 
 
@@ -213,27 +210,36 @@ def report_group(document: Document) -> None:
     """One unit type's results: figures in words, ranking table, charts, areas, appraisal, change."""
     subheading(document, "{{ loop.index }}. {{ g.heading }}")
     subheading(document, "a) Kết quả chung", "i")
+    body(document, "{%p if g.coverage %}")
     body(document, "{{ g.coverage }}")
+    body(document, "{%p endif %}")
     each(document, "s in g.sentences", "{{ s }}")
-    line(document, "Bảng {{ loop.index }}. Kết quả xếp hạng Chỉ số cải cách hành chính năm {{ year }} của "
-                   "{{ g.label }}", size=13, bold=True, before=6, after=6)
+    line(document, "{{ g.table }}", size=13, bold=True, before=6, after=6)
     table = figures_table(document, [w for _, w in RANKING_COLUMNS], d30.PORTRAIT.text_width)
     row(table, [name for name, _ in RANKING_COLUMNS], size=12, bold=True, header=True)
     align = [LEFT if cell == "{{ r.name }}" else CENTER for cell in RANKING_CELLS]
     loop_rows(table, "r in g.ranking", [(RANKING_CELLS, False)], size=12, align=align)
     notes(document, "g.notes")
-    line(document, "{{ g.chart_ranking }}", before=12, after=6)
+    chart(document, "g.chart_ranking", "g.caption_ranking", "g.chart_note")
     subheading(document, "b) Kết quả theo từng lĩnh vực", "i")
     body(document, "Tỷ lệ điểm đạt được bình quân so với điểm tối đa của từng lĩnh vực như sau:")
     each(document, "a in g.area_means", "- {{ a.name }}: {{ a.percent }}%" + END)
-    line(document, "{{ g.chart_areas }}", before=6, after=6)
+    chart(document, "g.chart_areas", "g.caption_areas")
     subheading(document, "c) Kết quả thẩm định", "i")
     each(document, "s in g.adjustment_sentences", "{{ s }}")
     body(document, "{%p if has_previous %}")
     subheading(document, "d) So sánh với kết quả năm trước", "i")
     each(document, "s in g.change_sentences", "{{ s }}")
-    line(document, "{{ g.chart_change }}", before=6, after=6)
+    chart(document, "g.chart_change", "g.caption_change")
     body(document, "{%p endif %}")
+
+
+def chart(document: Document, image: str, caption: str, note: str = "") -> None:
+    """A chart, its numbered caption under it, and an optional note."""
+    line(document, f"{{{{ {image} }}}}", before=12, after=3)
+    line(document, f"{{{{ {caption} }}}}", size=13, bold=True, after=3)
+    if note:
+        note_line(document, note)
 
 
 def notes(document: Document, items: str) -> None:
@@ -251,18 +257,12 @@ def note_line(document: Document, expression: str) -> None:
 
 
 def report_assessment(document: Document) -> None:
-    """Sections IV and V: boilerplate the Sở edits in Word before signing."""
+    """Section IV from the figures; section V: proposals the Sở may edit in Word before signing."""
     heading(document, "IV. ĐÁNH GIÁ CHUNG")
     subheading(document, "1. Kết quả đạt được")
-    body(document, "Các cơ quan, đơn vị đã nghiêm túc triển khai việc tự đánh giá, chấm điểm Chỉ số cải cách "
-                   "hành chính năm {{ year }} theo hướng dẫn; kết quả tự đánh giá được gửi kèm tài liệu kiểm "
-                   "chứng, tạo thuận lợi cho công tác thẩm định. Kết quả Chỉ số phản ánh tương đối toàn "
-                   "diện, khách quan tình hình thực hiện nhiệm vụ cải cách hành chính của từng cơ quan, đơn "
-                   "vị trên các lĩnh vực.")
+    each(document, "s in assessment.achieved", "{{ s }}")
     subheading(document, "2. Tồn tại, hạn chế")
-    body(document, "Một số cơ quan, đơn vị tự đánh giá, chấm điểm chưa sát với kết quả thực hiện, tài liệu "
-                   "kiểm chứng chưa đầy đủ nên điểm bị điều chỉnh sau thẩm định. Một số lĩnh vực có tỷ lệ "
-                   "điểm đạt được thấp, cần được quan tâm chỉ đạo trong thời gian tới.")
+    each(document, "s in assessment.limits", "{{ s }}")
     heading(document, "V. ĐỀ XUẤT, KIẾN NGHỊ")
     body(document, "1. Đề nghị Ủy ban nhân dân Thành phố phê duyệt và công bố Chỉ số cải cách hành chính "
                    "năm {{ year }} của các cơ quan, đơn vị.")
@@ -312,6 +312,10 @@ def decision() -> Document:
     body(document, ("Điều 1.", "b"), " {{ approval }} (chi tiết tại {% for ap in appendices %}Phụ lục "
                                      "{{ ap.numeral }}{% if not loop.last %} và {% endif %}{% endfor %} "
                                      "kèm theo Quyết định này).")
+    body(document, "{{ rank_rule }}")
+    body(document, "{%p if band_rule %}")
+    body(document, "{{ band_rule }}")
+    body(document, "{%p endif %}")
     body(document, ("Điều 2.", "b"), " " + ARTICLE_2)
     body(document, ("Điều 3.", "b"), " " + ARTICLE_3, keep_with_next=True)
     d30.closing_table(document, RECIPIENTS, SIGNER, "{{ signer.name }}")
@@ -339,8 +343,7 @@ def appendix(document: Document) -> None:
          italic=True, before=6)
     notes(document, "ap.notes")
     note_line(document, "ap.coverage")
-    line(document, "{{ rank_rule }} " + ROUNDING_NOTE, align=LEFT, size=12, italic=True)
-    note_line(document, "band_rule")
+    line(document, "{{ rounding_note }}", align=LEFT, size=12, italic=True)
 
 
 def appendix_table(document: Document) -> None:

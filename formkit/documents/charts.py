@@ -48,36 +48,37 @@ def chart_font() -> str:
     return font.family
 
 
-def ranking_chart(title: str, bars: Sequence[tuple[str, Decimal]], unit: str = "điểm") -> Chart:
-    """Horizontal bars, highest at the top, each labelled with its value ('92,76')."""
+def ranking_chart(bars: Sequence[tuple[str, Decimal]], axis: str = "Tổng điểm (điểm)") -> Chart:
+    """Horizontal bars, highest at the top, each labelled with its value ('92,76'). Charts carry no
+    title: the document's caption ("Biểu đồ 1. …") names them, in full and numbered."""
     labels = [label for label, _ in bars]
     values = [float(v) for _, v in bars]
     texts = [format_number(v) for _, v in bars]
-    return _barh(title, labels, values, texts, [BAR] * len(bars), f"Tổng điểm ({unit})")
+    return _barh(labels, values, texts, [BAR] * len(bars), axis)
 
 
-def area_chart(title: str, bars: Sequence[tuple[str, Decimal]]) -> Chart:
+def area_chart(bars: Sequence[tuple[str, Decimal]]) -> Chart:
     """Mean % of the applicable maximum per area, in catalogue order (first area at the top)."""
     labels = [textwrap.fill(label, 42) for label, _ in bars]
     values = [float(v) for _, v in bars]
     texts = [format_number(v) + "%" for _, v in bars]
-    return _barh(title, labels, values, texts, [BAR] * len(bars), "Tỷ lệ điểm đạt so với điểm tối đa (%)",
+    return _barh(labels, values, texts, [BAR] * len(bars), "Tỷ lệ điểm đạt so với điểm tối đa (%)",
                  limit=100)
 
 
-def change_chart(title: str, bars: Sequence[tuple[str, Decimal]]) -> Chart:
+def change_chart(bars: Sequence[tuple[str, Decimal]]) -> Chart:
     """Change of the total since the previous year; gains green, losses red, signed labels."""
     labels = [label for label, _ in bars]
     values = [float(v) for _, v in bars]
     texts = [("+" if v > 0 else "") + format_number(v) for _, v in bars]
     colours = [GAIN if v >= 0 else LOSS for v in values]
-    return _barh(title, labels, values, texts, colours, "Thay đổi tổng điểm so với năm trước (điểm)")
+    return _barh(labels, values, texts, colours, "Thay đổi tổng điểm so với năm trước (điểm)")
 
 
-def _barh(title: str, labels: list[str], values: list[float], texts: list[str], colours: list[str],
+def _barh(labels: list[str], values: list[float], texts: list[str], colours: list[str],
           xlabel: str, limit: float | None = None) -> Chart:
     lines = sum(label.count("\n") + 1 for label in labels)
-    height_in = 1.1 + 0.17 * max(lines, 3) + 0.06 * len(labels)
+    height_in = 0.8 + 0.17 * max(lines, 3) + 0.06 * len(labels)
     width_in = WIDTH_MM / 25.4
     with rc_context({"font.family": chart_font(), "font.size": 9}):
         figure = Figure(figsize=(width_in, height_in), dpi=DPI)
@@ -86,7 +87,6 @@ def _barh(title: str, labels: list[str], values: list[float], texts: list[str], 
         positions = list(range(len(values)))[::-1]  # first item at the top
         axes.barh(positions, values, color=colours, height=0.7)
         axes.set_yticks(positions, labels)
-        axes.set_title(title, fontweight="bold", fontsize=10)
         axes.set_xlabel(xlabel)
         low, high = min([0.0, *values]), max([0.0, *values])
         span = (high - low) or 1.0
@@ -109,4 +109,4 @@ def _margins(figure: Figure, axes, height_in: float) -> None:
     renderer = figure.canvas.get_renderer()
     names = max(label.get_window_extent(renderer).width for label in axes.get_yticklabels())
     figure.subplots_adjust(left=(names + 24) / (figure.get_figwidth() * DPI), right=0.97,
-                           top=1 - 0.32 / height_in, bottom=0.5 / height_in)
+                           top=1 - 0.1 / height_in, bottom=0.5 / height_in)

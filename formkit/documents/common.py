@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from formkit.consolidate import Results, UnitResult, round_half_up
 from formkit.settings import Settings
@@ -21,9 +22,21 @@ from formkit.units import UNIT_TYPES
 PLACES = 2  # points and percentages, as published
 BLANK_NUMBER = " " * 5  # after "Số: ": "Số:      /QĐ-UBND" while the document is a draft
 PEOPLES_COMMITTEE = "Ủy ban nhân dân"
-# unit type -> (how sentences name the group, the group's heading), as official texts write them
-GROUP_WORDS = {"so": ("các sở, cơ quan tương đương Sở", "Các sở, cơ quan tương đương Sở"),
-               "district": ("UBND các quận, huyện, thị xã", "UBND các quận, huyện, thị xã")}
+class GroupWords(NamedTuple):
+    """How official texts name one unit type."""
+
+    label: str  # in a sentence: "các sở, cơ quan tương đương Sở"
+    heading: str  # a section heading
+    counted: str  # after a number: "18/22 sở, cơ quan tương đương Sở"
+    formal: str  # in a decision's summary and articles
+
+
+GROUP_WORDS = {
+    "so": GroupWords("các sở, cơ quan tương đương Sở", "Các sở, cơ quan tương đương Sở",
+                     "sở, cơ quan tương đương Sở", "các sở, cơ quan tương đương Sở"),
+    "district": GroupWords("UBND các quận, huyện, thị xã", "UBND các quận, huyện, thị xã",
+                           "UBND quận, huyện, thị xã", "Ủy ban nhân dân các quận, huyện, thị xã"),
+}
 NUMERALS = ("I", "II", "III", "IV")
 
 
@@ -35,7 +48,17 @@ def points(value: Fraction | Decimal | int) -> str:
 
 
 def count(value: int) -> str:
-    return format_number(value, 0)
+    """'05', '18', '2.621': counts under ten are written with two digits, as official texts do."""
+    return f"{value:02d}" if 0 <= value < 10 else format_number(value, 0)
+
+
+def rounding_note(results: Results) -> str:
+    """How rounded figures relate to the totals, with the largest gap the rounding can make."""
+    parts = max((len(tree.areas) for tree in results.trees.values()), default=2)
+    bound = Decimal(parts) * Decimal("0.005")
+    return ("Điểm số được làm tròn đến hai chữ số thập phân; Tổng điểm và Chỉ số được tính từ số liệu "
+            "chưa làm tròn nên tổng các điểm thành phần đã làm tròn có thể chênh lệch không quá "
+            f"{format_number(bound.quantize(Decimal('0.01'), rounding=ROUND_UP))} điểm so với Tổng điểm.")
 
 
 def signed(value: Fraction | Decimal) -> str:
@@ -106,9 +129,18 @@ def number_line(number: str, symbol: str) -> str:
 
 
 def header(parent_body: str, issuing_body: str, number: str, symbol: str, place: str,
-           date: dt.date) -> dict:
+           date: dt.date, draft_date: bool = False) -> dict:
+    """`draft_date`: an issued document without its number yet leaves the day blank too, for the
+    clerk who numbers it on signing."""
     return {"parent_body": parent_body, "issuing_body": issuing_body,
-            "number_line": number_line(number, symbol), "place_date": f"{place}, {format_date(date)}"}
+            "number_line": number_line(number, symbol),
+            "place_date": f"{place}, {issue_date_text(date, draft_date and not number)}"}
+
+
+def issue_date_text(date: dt.date, blank_day: bool = False) -> str:
+    """'ngày 05 tháng 3 năm 2021', or 'ngày      tháng 3 năm 2021' while the day is not known."""
+    text = format_date(date)
+    return text.replace(f"ngày {date.day:02d} ", "ngày" + BLANK_NUMBER + " ", 1) if blank_day else text
 
 
 def signer(chosen: DocumentSigner | None, settings: Settings) -> dict:
@@ -130,7 +162,8 @@ def shared(settings: Settings, results: Results, head: dict, sign: dict,
             "recipients": listed(recipients, ("Lưu: VT",)),
             "rank_rule": results.meta.get("rank_rule", ""),
             "has_bands": bool(results.meta.get("has_bands")),
-            "band_rule": band_rule_text(results)}
+            "band_rule": band_rule_text(results),
+            "rounding_note": rounding_note(results)}
 
 
 def band_rule_text(results: Results) -> str:
@@ -159,5 +192,5 @@ def type_groups(results: Results) -> list[str]:
 
 
 def subject(results: Results) -> str:
-    """'các sở, ban, ngành và UBND các quận, huyện, thị xã': who the campaign assessed."""
-    return names([GROUP_WORDS[t][0] for t in type_groups(results)])
+    """'các sở, cơ quan tương đương Sở và Ủy ban nhân dân các quận, huyện, thị xã': who was assessed."""
+    return names([GROUP_WORDS[t].formal for t in type_groups(results)])

@@ -337,11 +337,11 @@ def title_block(document: Document, type_name: str, summary: str) -> None:
     line(document, after=6)
 
 
-def signature(cell: _Cell, titles: Sequence[str], name: str) -> None:
-    """Authority, position and title (caps bold), room to sign, then the signer's name (bold)."""
+def signature(cell: _Cell, titles: Sequence[str], name: str, room: float = 72) -> None:
+    """Authority, position and title (caps bold), `room` points to sign, then the name (bold)."""
     for text in titles:
         line(cell, text, size=14, bold=True, caps=True)
-    line(cell, name, size=14, bold=True, before=72)
+    line(cell, name, size=14, bold=True, before=room)
 
 
 def closing_table(document: Document, recipients: Sequence[str], titles: Sequence[str],
@@ -356,17 +356,20 @@ def closing_table(document: Document, recipients: Sequence[str], titles: Sequenc
 
 def recipients_block(container: Document | _Cell, recipients: Sequence[str]) -> None:
     """'Nơi nhận:' (12 pt bold italic) over the list ("- …;" lines, 11 pt)."""
-    line(container, "Nơi nhận:", align=LEFT, size=12, bold=True, italic=True)
+    line(container, "Nơi nhận:", align=LEFT, size=12, bold=True, italic=True, before=6)
     for text in recipients:
         line(container, text, align=LEFT, size=11)
 
 
 def signatures_table(document: Document, blocks: Sequence[tuple[Sequence[str], str]]) -> Table:
-    """Signature blocks side by side (the minutes: secretary and chair)."""
+    """Signature blocks side by side (the minutes: secretary and chair), 2 cm to sign in."""
     width = PORTRAIT.text_width / len(blocks)
     table = layout_table(document, [width] * len(blocks))
     for cell, (titles, name) in zip(table.rows[0].cells, blocks, strict=True):
-        signature(cell, titles, name)
+        signature(cell, titles, name, room=56)
+    properties = table.rows[0]._tr.get_or_add_trPr()
+    if properties.find(qn("w:cantSplit")) is None:  # one block, on one page
+        properties.insert(0, OxmlElement("w:cantSplit"))
     return table
 
 

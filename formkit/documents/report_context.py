@@ -1,39 +1,36 @@
-"""The synthesis report's context: how the campaign ran, and each unit type's results in words.
+"""The synthesis report's context: how the campaign ran, each unit type's results, the assessment.
 
-Every sentence is built from the consolidation's figures (mean, median, highest and lowest with
-ties named together, above and below the mean, area means, appraisal adjustments, change since
-last year), so the report states exactly what the results workbook holds.
+Every sentence is built from the ledger and the consolidation (forms issued and returns received,
+the council's sessions, questionnaires, the figures of formkit.documents.report_groups), so the
+report states exactly what the results workbook holds and names the units it must name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from formkit.appraisal import CurrentAppraisal
-from formkit.consolidate import EXCLUDED, MISSING_ZERO, Results, TypeSummary, UnitResult, round_half_up
-from formkit.documents.charts import Chart, area_chart, change_chart, ranking_chart
+from formkit.consolidate import NO_RETURN, NO_RETURN_GAPS, REJECTED, SURVEY_SHORT, WRONG_FILE, Results
 from formkit.documents.common import (
     GROUP_WORDS,
-    basis_lines,
     caps,
     count,
     document_dates,
     header,
+    listed,
     names,
     points,
-    ranking_order,
     sentence_case,
     shared,
     short_caps,
-    signed,
-    signed_int,
     signer,
     subject,
 )
+from formkit.documents.report_groups import group, treatment
+from formkit.documents.sessions import council_period
 from formkit.status import campaign_status
 from formkit.survey.status import StatusTotal, survey_status
-from formkit.text import collation_key, format_date
+from formkit.text import deadline_phrase, format_short_date
 from formkit.workspace import Workspace
 
 
@@ -43,240 +40,153 @@ def report_context(workspace: Workspace, results: Results, appraisals: list[Curr
     report = settings.documents.report
     head = header(short_caps(settings.campaign.parent_body), caps(settings.campaign.issuing_body),
                   report.number, report.symbol, settings.campaign.place,
-                  document_dates(settings)["report"])
+                  document_dates(settings)["report"], draft_date=True)
     summaries = {s.unit_type: s for s in results.summaries}
     display = {u.code: u.document_name for u in workspace.units}
     has_previous = any(u.previous_total is not None for u in results.units)
+    types = [t for t in GROUP_WORDS if t in summaries]
+    charts = 3 if has_previous else 2  # per unit type: ranking, areas (and change since last year)
+    groups = [group(results, summaries[t], display, has_previous, n, 1 + (n - 1) * charts)
+              for n, t in enumerate(types, start=1)]
     return {**shared(settings, results, head, signer(report.signer, settings), report.recipients),
             "title_line": f"Kết quả xác định Chỉ số cải cách hành chính năm {settings.campaign.year} "
                           f"của {subject(results)}",
-            "basis": basis_lines(settings.documents.decision.legal_basis),
-            "process": process(workspace, appraisals),
-            "groups": [group(results, summaries[t], display, has_previous)
-                       for t in GROUP_WORDS if t in summaries],
+            "basis": [line[len("Căn cứ "):] if line.lower().startswith("căn cứ ") else line
+                      for line in listed(settings.documents.decision.legal_basis)],
+            "process": process(workspace, results, appraisals),
+            "groups": groups,
+            "assessment": assessment(workspace, results),
             "missing": [f"{display[u.code]}: {treatment(u)}" for u in results.units if u.gaps],
             "has_previous": has_previous}
 
 
-def process(workspace: Workspace, appraisals: list[CurrentAppraisal]) -> dict:
-    """Forms issued and returned, questionnaires issued and valid, units appraised."""
+def process(workspace: Workspace, results: Results, appraisals: list[CurrentAppraisal]) -> dict:
+    """Forms issued and returns received, the council's work, questionnaires issued and valid."""
     settings = workspace.settings
     totals = campaign_status(workspace, settings.deadlines.self_assessment).totals()["all"]
     survey = survey_status(workspace)
     everything = survey.totals()[-1]
     group_names = {(t, g.code): g.name for t, s in workspace.surveys.items() for g in s.groups}
+    changed = sum(1 for a in appraisals if any(s.appraised != (s.self_score or 0) for s in a.scores))
     return {"units_total": count(totals.units), "forms_sent": count(totals.issued),
             "returns_accepted": count(totals.units - totals.missing),
-            "self_deadline": format_date(settings.deadlines.self_assessment),
+            "self_deadline": deadline_phrase(settings.deadlines.self_assessment),
+            "self_sentences": self_assessment_sentences(workspace, results, totals.units - totals.missing),
+            "appraisal_sentences": appraisal_sentences(workspace, results, len(appraisals), changed),
+            "survey_sentence": survey_sentence(workspace, _issued(everything), everything.valid),
             "survey_issued": count(_issued(everything)), "survey_valid": count(everything.valid),
             "survey_groups": [{"name": f"{group_names[t.unit_type, t.group]} (đánh giá "
-                                       f"{GROUP_WORDS[t.unit_type][0]})",
+                                       f"{GROUP_WORDS[t.unit_type].label})",
                                "issued": count(_issued(t)), "valid": count(t.valid)}
                               for t in survey.totals() if t.group is not None],
-            "appraisal_units": count(len(appraisals)),
-            "appraisal_changed": count(sum(1 for a in appraisals if any(
-                s.appraised != (s.self_score or 0) for s in a.scores)))}
+            "appraisal_units": count(len(appraisals)), "appraisal_changed": count(changed)}
 
 
-def _council_changed(unit: UnitResult) -> bool:
-    """The council changed at least one self-score (the net total may still be the same)."""
-    return any(leaf.appraised is not None and leaf.appraised != (leaf.self_score or 0)
-               for leaf in unit.leaves)
+def self_assessment_sentences(workspace: Workspace, results: Results, accepted: int) -> list[str]:
+    """Who was asked, by when, and who sent a valid return (the others named, by reason)."""
+    settings = workspace.settings
+    body = settings.campaign.issuing_body
+    per_type = [f"{count(len(results.of_type(t)))} {GROUP_WORDS[t].counted}" for t in GROUP_WORDS
+                if results.of_type(t)]
+    total = len(results.units)
+    deadline = deadline_phrase(settings.deadlines.self_assessment)
+    sentences = [f"{body} đã gửi biểu tự đánh giá, chấm điểm tới {count(total)} cơ quan, đơn vị "
+                 f"({names(per_type)}), đề nghị gửi kết quả {deadline}."]
+    display = {u.code: u.document_name for u in workspace.units}
+    by_reason = {code: [display[u.code] for u in results.units
+                        if any(g.code == code for g in u.gaps)] for code in NO_RETURN_GAPS}
+    parts = [f"{body} đã nhận báo cáo hợp lệ của {count(accepted)}/{count(total)} cơ quan, đơn vị"]
+    for code, words in ((NO_RETURN, "không gửi báo cáo"),
+                        (REJECTED, "có báo cáo không hợp lệ, đã được đề nghị hoàn thiện nhưng chưa gửi lại"),
+                        (WRONG_FILE, "gửi văn bản khác thay cho biểu tự đánh giá")):
+        if by_reason[code]:
+            parts.append(f"{count(len(by_reason[code]))} đơn vị {words} ({names(by_reason[code])})")
+    sentences.append("; ".join(parts) + ".")
+    return sentences
+
+
+def appraisal_sentences(workspace: Workspace, results: Results, appraised: int, changed: int) -> list[str]:
+    """When the council sat, how many returns it appraised and changed, the units without one."""
+    period = council_period(workspace.settings)
+    when = ""
+    if period:
+        first, last = (format_short_date(d) for d in period)
+        when = f"Ngày {first}, " if first == last else f"Từ ngày {first} đến ngày {last}, "
+    changes = f"{count(changed)} cơ quan, đơn vị được điều chỉnh điểm"
+    if changed == appraised and appraised:
+        changes = f"tất cả {count(appraised)} cơ quan, đơn vị đều được điều chỉnh điểm"
+    sentences = [f"{when}Hội đồng thẩm định đã thẩm định kết quả tự đánh giá, chấm điểm của "
+                 f"{count(appraised)} cơ quan, đơn vị; {changes}."]
+    without = sum(1 for u in results.units if any(g.code in NO_RETURN_GAPS for g in u.gaps))
+    if without:
+        rule = ("tính điểm các tiêu chí thẩm định bằng 0" if results.missing_rule == "zero"
+                else "không chấm điểm thẩm định, không xếp hạng")
+        sentences.append(f"Đối với {count(without)} đơn vị không có báo cáo hợp lệ, Hội đồng lập biên bản "
+                         f"và {rule}.")
+    return [s[0].upper() + s[1:] for s in sentences]
+
+
+def survey_sentence(workspace: Workspace, issued: int, valid: int) -> str:
+    """'Đến ngày 30/11/2020, Sở Nội vụ đã phát ra 887 phiếu …, thu về 799 phiếu hợp lệ (đạt 90,08%)'."""
+    settings = workspace.settings
+    end = settings.deadlines.survey_end
+    when = f"Đến ngày {format_short_date(end)}, " if end else ""
+    share = f" (đạt {points(Fraction(valid, issued) * 100)}%)" if issued else ""
+    body = settings.campaign.issuing_body
+    return (f"{when}{body} đã phát ra {count(issued)} phiếu điều tra xã hội học, thu về {count(valid)} "
+            f"phiếu hợp lệ{share}; cụ thể theo từng nhóm đối tượng:")
+
+
+def assessment(workspace: Workspace, results: Results) -> dict:
+    """Section IV: what went well and what did not, from the figures (the Sở adds its judgement)."""
+    display = {u.code: u.document_name for u in workspace.units}
+    total = len(results.units)
+    without = [u for u in results.units if any(g.code in NO_RETURN_GAPS for g in u.gaps)]
+    returned = total - len(without)
+    who = (f"Tất cả {count(total)} cơ quan, đơn vị" if not without
+           else f"Phần lớn cơ quan, đơn vị ({count(returned)}/{count(total)})")
+    achieved = [f"{who} đã tự đánh giá, chấm điểm theo hướng dẫn và gửi kèm tài liệu kiểm chứng, tạo "
+                "thuận lợi cho công tác thẩm định. Kết quả Chỉ số phản ánh tương đối toàn diện, khách "
+                "quan tình hình thực hiện nhiệm vụ cải cách hành chính của từng cơ quan, đơn vị trên các "
+                "lĩnh vực."]
+    limits = []
+    if without:
+        limits.append(f"Còn {count(len(without))} đơn vị không gửi báo cáo hoặc chưa gửi lại báo cáo hợp lệ "
+                      f"({names([display[u.code] for u in without])}) nên không có điểm thẩm định.")
+    appraised = [u for u in results.units if u.appraised_by_council]
+    lowered = [u for u in appraised if u.adjustment is not None and u.adjustment < 0]
+    if lowered:
+        limits.append("Một số cơ quan, đơn vị tự đánh giá, chấm điểm chưa sát với kết quả thực hiện, tài "
+                      f"liệu kiểm chứng chưa đầy đủ: qua thẩm định, {count(len(lowered))}/"
+                      f"{count(len(appraised))} đơn vị bị điều chỉnh giảm điểm.")
+    limits += _lowest_areas(results)
+    short = [u for u in results.units if any(g.code == SURVEY_SHORT for g in u.gaps)]
+    if short:
+        limits.append(f"Tại {count(len(short))} cơ quan, đơn vị, số phiếu điều tra xã hội học hợp lệ của "
+                      "một số nhóm đối tượng thấp hơn mức tối thiểu; cần bố trí mẫu điều tra đầy đủ hơn "
+                      "trong năm tới.")
+    return {"achieved": achieved, "limits": limits}
+
+
+def _lowest_areas(results: Results) -> list[str]:
+    """The area with the lowest mean share of its maximum, per unit type."""
+    lows = []
+    for summary in results.summaries:
+        if not summary.area_mean_percent:
+            continue
+        code = min(summary.area_mean_percent, key=summary.area_mean_percent.__getitem__)
+        name = dict(results.trees[summary.unit_type].areas)[code]
+        lows.append((name, GROUP_WORDS[summary.unit_type].label, points(summary.area_mean_percent[code])))
+    if not lows:
+        return []
+    if len(lows) > 1 and len({name for name, _, _ in lows}) == 1:
+        figures = " và ".join(f"{share}%" for _, _, share in lows)
+        return [f"Lĩnh vực {sentence_case(lows[0][0])} đạt tỷ lệ điểm thấp nhất ở cả hai khối ({figures}), "
+                "cần được quan tâm chỉ đạo trong thời gian tới."]
+    return [f"Ở {label}, lĩnh vực {sentence_case(name)} đạt tỷ lệ điểm thấp nhất ({share}%), cần được quan "
+            "tâm chỉ đạo trong thời gian tới." for name, label, share in lows]
 
 
 def _issued(total: StatusTotal) -> int:
     """Questionnaires issued by the sampling plan; without a plan, those keyed in."""
     return total.issued if total.issued is not None else total.keyed + total.not_returned
-
-
-def group(results: Results, summary: TypeSummary, display: dict[str, str], has_previous: bool) -> dict:
-    """One unit type's figures, sentences, ranking and charts; statistics over complete units."""
-    label, heading = GROUP_WORDS[summary.unit_type]
-    everyone = ranking_order(results.of_type(summary.unit_type))
-    ranked = [u for u in everyone if u.ranked]
-    complete = [u for u in ranked if u.complete]
-    by_index = results.meta.get("rank_basis") == "index"
-    ranked_on = (lambda u: u.index) if by_index else (lambda u: u.total)
-    top, bottom = extremes(complete, max, ranked_on), extremes(complete, min, ranked_on)
-    tree = results.trees[summary.unit_type]
-    area_means = [{"code": code, "name": text, "percent": points(summary.area_mean_percent[code])}
-                  for code, text in tree.areas if code in summary.area_mean_percent]
-    year = results.meta.get("year", "")
-    notes = coverage_notes(everyone, display)
-    return {"label": label, "heading": heading, "count": count(summary.count),
-            "mean": points(summary.mean_index if by_index else summary.mean),
-            "median": points(summary.median_index if by_index else summary.median),
-            "highest": {"name": names([display[u.code] for u in top]), "total": points(top[0].total)},
-            "lowest": {"name": names([display[u.code] for u in bottom]),
-                       "total": points(bottom[0].total)},
-            "above": count(summary.above_mean), "below": count(summary.below_mean),
-            "coverage": coverage_sentence(summary, label),
-            "sentences": summary_sentences(results, summary, (top, bottom), complete, display,
-                                           area_means),
-            "area_means": area_means,
-            "adjustment_sentences": adjustment_sentences(label, complete, display),
-            "change_sentences": change_sentences(label, [u for u in complete], display, year),
-            "ranking": [_ranking_row(u, display, notes) for u in everyone],
-            "show_max": len({u.applicable_max for u in everyone}) > 1,
-            "notes": [f"({n}) {text}" for n, text in notes.values()],
-            "chart_ranking": ranking_chart(
-                f"{'Chỉ số CCHC (%)' if by_index else 'Tổng điểm Chỉ số CCHC'} năm {year} – "
-                f"{label}", [(u.name, round_half_up(ranked_on(u))) for u in ranked]),
-            "chart_areas": area_chart(f"Tỷ lệ điểm đạt trung bình theo lĩnh vực – {label}",
-                                      [(f"{a['code']}. {a['name']}",
-                                        round_half_up(summary.area_mean_percent[a['code']]))
-                                       for a in area_means]),
-            "chart_change": _change_chart(complete, label) if has_previous else ""}
-
-
-def coverage_notes(units: Sequence[UnitResult], display: dict[str, str], in_statistics: bool = True
-                   ) -> dict[str, tuple[int, str]]:
-    """Unit code -> (note number, 'Sở X: reasons; how it is scored.') for units with gaps."""
-    notes = {}
-    for unit in units:
-        if unit.gaps:
-            text = treatment(unit, in_statistics)
-            notes[unit.code] = (len(notes) + 1, f"{display[unit.code]}: {text}.")
-    return notes
-
-
-def treatment(unit: UnitResult, in_statistics: bool = True) -> str:
-    """The unit's reasons, then how the ranking (and the statistics) treat it."""
-    text = "; ".join(unit.notes)
-    if unit.status == MISSING_ZERO:
-        text += "; phần điểm thẩm định tính 0 điểm, đơn vị vẫn được xếp hạng"
-    elif unit.status == EXCLUDED:
-        text += "; đơn vị không được xếp hạng"
-    elif not unit.appraised_by_council:
-        text += "; điểm là kết quả tạm, chưa qua thẩm định"
-    return text + ("; không tính vào các số liệu trung bình" if in_statistics else "")
-
-
-def coverage_sentence(summary: TypeSummary, label: str) -> str:
-    """What the statistics cover: all units, or n of m with complete data."""
-    if summary.covers_all:
-        return f"Các số liệu dưới đây tính trên toàn bộ {count(summary.units)} {label}."
-    return (f"Các số liệu trung bình, cao nhất, thấp nhất dưới đây tính trên {count(summary.count)}/"
-            f"{count(summary.units)} {label} có đủ dữ liệu; các đơn vị chưa đủ dữ liệu được ghi chú "
-            "dưới bảng xếp hạng.")
-
-
-def extremes(units: Sequence[UnitResult], pick: Callable = max,
-             value: Callable[[UnitResult], Fraction] = lambda u: u.total) -> list[UnitResult]:
-    """The units sharing the highest (or lowest) value as published, in Vietnamese name order."""
-    best = pick(round_half_up(value(u)) for u in units)
-    return sorted((u for u in units if round_half_up(value(u)) == best),
-                  key=lambda u: collation_key(u.name))
-
-
-def summary_sentences(results: Results, summary: TypeSummary,
-                      ends: tuple[list[UnitResult], list[UnitResult]], complete: list[UnitResult],
-                      display: dict[str, str], area_means: list[dict]) -> list[str]:
-    """Mean, median, highest and lowest, above and below the mean; area means; bands."""
-    label = GROUP_WORDS[summary.unit_type][0]
-    top, bottom = ends
-    both = "cùng " if len(top) > 1 else ""
-    by_index = results.meta.get("rank_basis") == "index"
-
-    def score(unit: UnitResult) -> str:
-        if by_index:
-            return f"Chỉ số {points(unit.index)}% ({points(unit.total)} điểm)"
-        return f"{points(unit.total)} điểm"
-
-    extremes_text = (f"{names([display[u.code] for u in top])} {both}đạt cao nhất với {score(top[0])}, "
-                     f"thấp nhất là {names([display[u.code] for u in bottom])} với {score(bottom[0])}")
-    if summary.count == 1:
-        extremes_text = f"đơn vị duy nhất là {display[top[0].code]}"
-    whom = label if summary.covers_all else f"{count(summary.count)} {label} có đủ dữ liệu"
-    if by_index:
-        mean = (f"Chỉ số trung bình của {whom} là {points(summary.mean_index)}% (trung vị "
-                f"{points(summary.median_index)}%)")
-    else:
-        mean = (f"Điểm trung bình của {whom} là {points(summary.mean)} điểm (trung vị "
-                f"{points(summary.median)} điểm)")
-    sentences = [f"{mean}; {extremes_text}; có {count(summary.above_mean)} đơn vị đạt trên mức trung "
-                 f"bình và {count(summary.below_mean)} đơn vị dưới mức trung bình."]
-    if area_means:
-        high = max(area_means, key=lambda a: summary.area_mean_percent[a["code"]])
-        low = min(area_means, key=lambda a: summary.area_mean_percent[a["code"]])
-        sentences.append(f"Theo lĩnh vực, tỷ lệ điểm đạt trung bình cao nhất ở lĩnh vực "
-                         f"{sentence_case(high['name'])} ({high['percent']}%), thấp nhất ở lĩnh vực "
-                         f"{sentence_case(low['name'])} ({low['percent']}%).")
-    if results.meta.get("has_bands"):
-        ranked = [u for u in results.of_type(summary.unit_type) if u.ranked]
-        bands = [(label, sum(1 for u in ranked if u.band == label))
-                 for _, label in results.meta.get("bands", ())]
-        if any(n for _, n in bands):
-            sentences.append("Xếp loại theo Chỉ số (tính cả đơn vị chưa đủ dữ liệu được xếp hạng): "
-                             + "; ".join(f"{count(n)} đơn vị {label}" for label, n in bands if n) + ".")
-    return sentences
-
-
-def adjustment_sentences(label: str, complete: list[UnitResult], display: dict[str, str]) -> list[str]:
-    """What the appraisal changed: mean self and appraised points, the largest adjustment."""
-    appraised = [u for u in complete if u.appraised_by_council]
-    if not appraised:
-        return []
-    mean_self = sum((Fraction(u.self_total) for u in appraised), Fraction(0)) / len(appraised)
-    mean_appraised = sum((Fraction(u.appraised) for u in appraised), Fraction(0)) / len(appraised)
-    difference = round_half_up(mean_appraised) - round_half_up(mean_self)  # as the two figures read
-    direction = "giảm" if difference < 0 else "tăng"
-    sentences = [f"Qua thẩm định {count(len(appraised))} {label} có đủ dữ liệu, điểm tự đánh giá "
-                 f"trung bình (phần thẩm định) là {points(mean_self)} điểm, sau thẩm định là "
-                 f"{points(mean_appraised)} điểm ({direction} {points(abs(difference))} điểm)."]
-    changed = [u for u in appraised if _council_changed(u)]
-    if not changed:
-        return [*sentences, "Hội đồng thẩm định giữ nguyên điểm tự đánh giá của tất cả các đơn vị."]
-    most = extremes(changed, max, lambda u: abs(u.adjustment))
-    sentences.append(f"Có {count(len(changed))}/{count(len(appraised))} đơn vị được điều chỉnh điểm; "
-                     "mức điều chỉnh lớn nhất là " + names([
-                         f"{display[u.code]} ({'giảm' if u.adjustment < 0 else 'tăng'} "
-                         f"{points(abs(u.adjustment))} điểm)" for u in most]) + ".")
-    return sentences
-
-
-def change_sentences(label: str, ranked: list[UnitResult], display: dict[str, str],
-                     year: int | str) -> list[str]:
-    """Year-on-year change of the units that were also ranked last year."""
-    compared = [u for u in ranked if u.change is not None]
-    if not compared:
-        return []
-    mean = sum((u.change for u in compared), Fraction(0)) / len(compared)
-    up = [u for u in compared if round_half_up(u.change) > 0]
-    down = [u for u in compared if round_half_up(u.change) < 0]
-    previous = f"năm {int(year) - 1}" if str(year).isdigit() else "năm trước"
-    sentences = [f"So với {previous}, tổng điểm của {label} thay đổi bình quân {signed(mean)} "
-                 f"điểm mỗi đơn vị; {count(len(up))} đơn vị tăng điểm, {count(len(down))} đơn vị "
-                 "giảm điểm."]
-    if up:
-        best = extremes(up, max, lambda u: u.change)
-        sentences.append(f"{names([display[u.code] for u in best])} tăng nhiều nhất "
-                         f"({signed(best[0].change)} điểm).")
-    if down:
-        worst = extremes(down, min, lambda u: u.change)
-        sentences.append(f"{names([display[u.code] for u in worst])} giảm nhiều nhất "
-                         f"({signed(worst[0].change)} điểm).")
-    moved = [u for u in compared if u.rank_change]
-    if moved:
-        sentences.append(f"{count(sum(1 for u in moved if u.rank_change > 0))} đơn vị tăng hạng, "
-                         f"{count(sum(1 for u in moved if u.rank_change < 0))} đơn vị giảm hạng.")
-    return sentences
-
-
-def _ranking_row(unit: UnitResult, display: dict[str, str], notes: dict[str, tuple[int, str]]) -> dict:
-    mark = f" ({notes[unit.code][0]})" if unit.code in notes else ""
-    return {"rank": "" if unit.rank is None else str(unit.rank), "name": display[unit.code] + mark,
-            "appraised": points(unit.appraised), "survey": points(unit.survey),
-            "total": points(unit.total), "max": points(unit.applicable_max), "index": points(unit.index),
-            "band": unit.band,
-            "change": "" if unit.change is None else signed(unit.change),
-            "rank_change": "" if unit.rank_change is None else signed_int(unit.rank_change)}
-
-
-def _change_chart(ranked: list[UnitResult], label: str) -> Chart | str:
-    compared = sorted((u for u in ranked if u.change is not None),
-                      key=lambda u: (-round_half_up(u.change), collation_key(u.name)))
-    if not compared:
-        return ""
-    return change_chart(f"Thay đổi tổng điểm so với năm trước – {label}",
-                        [(u.name, round_half_up(u.change)) for u in compared])

@@ -27,21 +27,34 @@ class Sitting:
     end: str
     place: str
     number: str  # "05"; '' when minutes are not numbered
+    absent: tuple[str, ...] = ()  # council members who were not there
 
 
 def hearings(settings: Settings, unit_codes: Sequence[str]) -> dict[str, Sitting]:
     """Unit code -> its hearing: from its session, else the minutes' default meeting."""
     minutes = settings.documents.minutes
     known = set(unit_codes)
-    slots: dict[str, tuple[dt.date | None, str, str, str]] = {}
+    slots: dict[str, tuple] = {}
     for session in sorted(minutes.sessions, key=_session_order):
         for code, (start, end) in zip(session.units, _shares(session), strict=True):
             if code in known and code not in slots:
-                slots[code] = (session.date, start, end, session.place or minutes.place)
+                slots[code] = (session.date, start, end, session.place or minutes.place, session.absent)
     heard = list(slots) + [code for code in unit_codes if code not in slots]
-    fallback = (minutes.date, minutes.start, minutes.end, minutes.place)
-    return {code: Sitting(*slots.get(code, fallback), _number(minutes.first_number, n))
+    fallback = (minutes.date, minutes.start, minutes.end, minutes.place, ())
+    return {code: _sitting(slots.get(code, fallback), _number(minutes.first_number, n))
             for n, code in enumerate(heard)}
+
+
+def council_period(settings: Settings) -> tuple[dt.date, dt.date] | None:
+    """The first and last day the council sat (None when no date is known)."""
+    minutes = settings.documents.minutes
+    days = [s.date for s in minutes.sessions if s.date] or ([minutes.date] if minutes.date else [])
+    return (min(days), max(days)) if days else None
+
+
+def _sitting(slot: tuple, number: str) -> Sitting:
+    date, start, end, place, absent = slot
+    return Sitting(date, start, end, place, number, absent)
 
 
 def session_problems(settings: Settings, unit_codes: Sequence[str]) -> list[str]:
