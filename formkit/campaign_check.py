@@ -50,7 +50,8 @@ def check_workspace(root: Path | str, action: str = "") -> CheckReport:
     except WorkspaceError as exc:
         settings, _ = load_settings(root / SETTINGS_FILE) if (root / SETTINGS_FILE).is_file() \
             else (None, [])
-        more = settings_findings(root, settings) if settings is not None else []
+        more = [*settings_findings(root, settings), *_references(root, settings)] \
+            if settings is not None else []
         raise WorkspaceError(_refusal(exc.message, action, root),
                              sort_findings([*exc.findings, *more])) from None
     findings = sort_findings([*workspace.warnings, *year_findings(workspace)])
@@ -111,6 +112,22 @@ def settings_findings(root: Path, settings: Settings) -> list[Finding]:
             advice="Sửa đường dẫn hoặc xóa dòng này; khi đó dùng --previous của formkit "
                    "consolidate và formkit report."))
     return findings
+
+
+def _references(root: Path, settings: Settings) -> list[Finding]:
+    """A file named in the settings that is not there, reported on the line that names it (the
+    loader can only say which file it did not find)."""
+    tree = _tree(root)
+    refs = [(("units",), settings.units_file)]
+    refs += [(("catalogs", t), ref) for t, ref in settings.catalog_files.items()]
+    refs += [(("surveys", t), ref) for t, ref in settings.survey_files.items()]
+    if settings.sampling_file:
+        refs.append((("sampling",), settings.sampling_file))
+    return [Code.BAD_VALUE(file=str(root / SETTINGS_FILE), line=_line(tree, *keys),
+                           item=".".join(keys), key=".".join(keys), value=ref,
+                           reason="không tìm thấy tệp này (đường dẫn tính từ thư mục chứa "
+                                  f"{SETTINGS_FILE})" if ref else "cần ghi đường dẫn của tệp")
+            for keys, ref in refs if not (root / ref).is_file() or not ref]
 
 
 # ---- dates ------------------------------------------------------------------------------------

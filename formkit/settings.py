@@ -112,7 +112,7 @@ class Settings:
 def load_settings(path: Path) -> tuple[Settings | None, list[Finding]]:
     data, findings = load_yaml(path)
     if data is None:
-        return None, findings or [Code.MISSING_KEY(file=str(path), key="campaign")]
+        return None, findings or [Code.MISSING_KEY(file=str(path), line=1, key="campaign")]
     reader = FieldReader(str(path))
     settings = _parse(reader, data)
     findings += reader.findings
@@ -132,7 +132,7 @@ def _section(reader: FieldReader, root: YMap, key: str, allowed: tuple[str, ...]
         if required:
             reader.report(Code.MISSING_KEY, root.line, key=key)
         return YMap()
-    m = reader.mapping(root[key], key, root.line_of(key)) or YMap()
+    m = reader.mapping(root[key], key, root.line_of(key)) or YMap.at(root.line_of(key))
     reader.check_keys(m, allowed, required, item=key)
     return m
 
@@ -141,7 +141,7 @@ def _optional(reader: FieldReader, root: YMap, key: str) -> YMap:
     """A section whose keys its own parser checks."""
     if key not in root:
         return YMap()
-    return reader.mapping(root[key], key, root.line_of(key)) or YMap()
+    return reader.mapping(root[key], key, root.line_of(key)) or YMap.at(root.line_of(key))
 
 
 def _parse(reader: FieldReader, data: object) -> Settings | None:

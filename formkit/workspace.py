@@ -118,6 +118,7 @@ def _load_trees(root: Path, settings: Settings, findings: list[Finding]
         findings += more
         if catalog is not None and catalog.unit_type != unit_type:
             findings.append(Code.BAD_VALUE(file=str(root / SETTINGS_FILE), item="catalogs",
+                                           line=_settings_line(root, "catalogs", unit_type),
                                            key=unit_type, value=ref,
                                            reason=f"bộ tiêu chí này dành cho '{catalog.unit_type}'"))
         elif catalog is not None:
@@ -132,11 +133,21 @@ def _load_trees(root: Path, settings: Settings, findings: list[Finding]
         if catalog is None or survey.catalog.content_hash != catalog.content_hash:
             findings.append(Code.BAD_VALUE(
                 file=str(root / SETTINGS_FILE), item="surveys", key=unit_type, value=ref,
+                line=_settings_line(root, "surveys", unit_type),
                 reason="bộ phiếu phải dùng đúng bộ tiêu chí khai báo ở 'catalogs' cho loại đơn vị "
                        "này"))
         else:
             surveys[unit_type] = survey
     return catalogs, surveys
+
+
+def _settings_line(root: Path, section: str, key: str) -> int | None:
+    """The line of section.key in campaign.yaml, for a finding about the file it names."""
+    from formkit.yamlsrc import YMap, load_yaml
+
+    data, _ = load_yaml(root / SETTINGS_FILE)
+    m = data.get(section) if isinstance(data, YMap) else None
+    return m.line_of(key) if isinstance(m, YMap) and key in m else None
 
 
 def _check_units_against(units: tuple[Unit, ...], catalogs: dict[str, Catalog],

@@ -27,6 +27,14 @@ class YMap(dict):
     line: int = 0
     key_lines: dict[str, int]
 
+    @classmethod
+    def at(cls, line: int) -> YMap:
+        """An empty mapping standing for a section that is absent or not a mapping, placed at the
+        line it was expected, so missing keys are reported there."""
+        empty = cls()
+        empty.line, empty.key_lines = line, {}
+        return empty
+
     def line_of(self, key: str) -> int:
         # An empty YMap() made in code (an absent section) has no key lines.
         return getattr(self, "key_lines", {}).get(key, self.line)
@@ -65,11 +73,20 @@ def parse_yaml(source: str, name: str) -> tuple[object | None, list[Finding]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         return None, [Code.YAML_SYNTAX(file=name, line=line, detail=exc.problem or str(exc))]
+    except yaml.reader.ReaderError as exc:  # a control character such as NUL
+        line = source[:exc.position].count("\n") + 1
+        detail = f"có ký tự không được phép ({_char_code(exc.character)}); xóa ký tự này"
+        return None, [Code.YAML_SYNTAX(file=name, line=line, detail=detail)]
     except yaml.YAMLError as exc:
-        return None, [Code.YAML_SYNTAX(file=name, detail=str(exc))]
+        return None, [Code.YAML_SYNTAX(file=name, line=1, detail=str(exc))]
     if node is None:
         return None, findings
     return _convert(node, yaml.SafeLoader(""), name, findings), findings
+
+
+def _char_code(character: object) -> str:
+    code = ord(character) if isinstance(character, str) and character else character
+    return f"U+{code:04X}" if isinstance(code, int) else str(code)
 
 
 def _convert(node: yaml.Node, loader: yaml.SafeLoader, name: str, findings: list[Finding],
@@ -168,6 +185,8 @@ class FieldReader:
         for key in required:
             if key not in m:
                 self.report(Code.MISSING_KEY, m.line, item, key=key)
+            elif m[key] is None:  # written but left empty ("issue_date:"): as good as missing
+                self.report(Code.MISSING_KEY, m.line_of(key), item, key=key)
 
     def text(self, m: YMap, key: str, item: str | None = None, default: str = "") -> str:
         value = m.get(key)
