@@ -712,7 +712,7 @@ def _unit_json(u) -> dict:
         return None if v is None else float(v)
 
     return {"code": u.code, "name": u.name, "type": u.unit_type, "status": u.status,
-            "missing": list(u.notes) if u.status != "ok" else [],
+            "complete": u.complete, "missing": list(u.notes),
             "appraised": num(u.appraised), "survey": num(u.survey), "total": num(u.total),
             "total_exact": str(u.total), "applicable_max": num(u.applicable_max),
             "index": num(u.index), "rank": u.rank, "band": u.band,

@@ -43,6 +43,7 @@ SHARED = {
     "rank_rule": "Xếp hạng theo Chỉ số (%); các đơn vị bằng nhau được xếp đồng hạng (1, 2, 2, 4).",
     "has_bands": True,
     "band_rule": "Xếp loại theo Chỉ số (%): Xuất sắc: từ 90% trở lên; Tốt: dưới 90%.",
+    "rounding_note": "Điểm số được làm tròn đến hai chữ số thập phân.",
 }
 
 
@@ -80,7 +81,10 @@ MINUTES = {
     "meeting": {"date": "ngày 20 tháng 01 năm 2021", "start": "08 giờ 00", "end": "11 giờ 30",
                 "place": "Phòng họp tầng 3", "chair": {"name": "Trần Văn Bình", "position": "Phó Giám đốc"},
                 "secretary": {"name": "Lê Thị Cúc", "position": ""},
-                "members": [{"name": "Phạm Văn Dũng", "position": "Trưởng phòng"}]},
+                "members": [{"name": "Phạm Văn Dũng", "position": "Trưởng phòng"}],
+                "council_basis": "Quyết định số 12/QĐ-UBND ngày 05 tháng 01 năm 2021 của UBND Thành phố",
+                "attendance": "03/03", "copies": "03"},
+    "survey_only": True,
     "rows": [{"code": "1", "text": "Công tác chỉ đạo, điều hành", "level": 1, "max": "2,00", "self": "2,00",
               "appraised": "1,50", "difference": "-0,50", "reason": ""},
              {"code": "1.1", "text": "Kế hoạch <năm> & báo cáo", "level": 2, "max": "2,00", "self": "2,00",
@@ -104,8 +108,11 @@ def report_context(template: DocxTemplate, *, previous: bool, bands: bool) -> di
     group = {"label": "các sở", "heading": "Các sở", "count": "3", "mean": "85,00",
              "median": "84,00", "highest": {"name": "Sở A", "total": "92,76"},
              "lowest": {"name": "Sở C", "total": "70,00"}, "above": "2", "below": "1",
-             "coverage": "Các số liệu dưới đây tính trên 3/4 các sở có đủ dữ liệu.", "show_max": True,
+             "coverage": "Các đơn vị chưa đủ kết quả được ghi chú dưới Bảng 1.", "show_max": True,
              "notes": ["(1) Sở D: không gửi báo cáo tự đánh giá."],
+             "table": "Bảng 1. Kết quả xếp hạng", "chart_note": "(*) Đơn vị chưa đủ kết quả.",
+             "caption_ranking": "Biểu đồ 1. Chỉ số", "caption_areas": "Biểu đồ 2. Lĩnh vực",
+             "caption_change": "Biểu đồ 3. Thay đổi" if previous else "",
              "sentences": ["Sở A đạt cao nhất với 92,76 điểm."],
              "area_means": [{"code": "1", "name": "Chỉ đạo, điều hành", "percent": "85,30"}],
              "adjustment_sentences": ["Điểm sau thẩm định giảm bình quân 2,50 điểm."],
@@ -121,8 +128,13 @@ def report_context(template: DocxTemplate, *, previous: bool, bands: bool) -> di
                         "self_deadline": "ngày 15 tháng 01 năm 2021", "survey_issued": "2.100",
                         "survey_valid": "1.987", "survey_groups": [{"name": "Người dân", "issued": "1.000",
                                                                     "valid": "950"}],
-                        "appraisal_units": "42", "appraisal_changed": "30"},
-            "groups": [group], "missing": [], "has_previous": previous}
+                        "appraisal_units": "42", "appraisal_changed": "30",
+                        "self_sentences": ["Sở Nội vụ đã gửi biểu tới 42 cơ quan, đơn vị."],
+                        "appraisal_sentences": ["Hội đồng đã thẩm định 42 cơ quan, đơn vị."],
+                        "survey_sentence": "Đã phát ra 2.100 phiếu, thu về 1.987 phiếu hợp lệ:"},
+            "groups": [group], "missing": [], "has_previous": previous,
+            "assessment": {"achieved": ["Tất cả 42 cơ quan, đơn vị đã tự đánh giá."],
+                           "limits": ["Một số lĩnh vực đạt thấp."]}}
 
 
 def render(kind: str, out: Path, context: dict | None = None, **report_flags) -> docx.document.Document:
@@ -284,7 +296,14 @@ def test_minutes_table_and_signatures(rendered):
     assert [c.text for c in totals.cells[1:]] == ["Tổng cộng", "70,00", "60,00", "58,50", "-1,50", ""]
     signatures = document.tables[2].rows[0].cells
     assert [c.paragraphs[0].text for c in signatures] == ["THƯ KÝ HỘI ĐỒNG", "CHỦ TỊCH HỘI ĐỒNG"]
-    assert [c.paragraphs[-1].text for c in signatures] == ["Lê Thị Cúc", "Trần Văn Bình"]
+    texts = [[p.text for p in c.paragraphs] for c in signatures]
+    assert texts[0][1] == "Lê Thị Cúc" and texts[1][-1] == "Trần Văn Bình"
+    assert texts[0][2] == "Nơi nhận:" and texts[0][-1] == "- Lưu: VT, CCHC."  # under the secretary
+    assert document.tables[2].rows[0]._tr.trPr.find(qn("w:cantSplit")) is not None
+    body = [p.text for p in paragraphs(document)]
+    assert any("(thành lập theo Quyết định số 12/QĐ-UBND" in t for t in body)
+    assert "3. Các thành viên Hội đồng (có mặt 03/03 thành viên):" in body
+    assert any("Biên bản được lập thành 03 bản" in t for t in body)
 
 
 def test_report_columns_follow_bands_and_previous_year(rendered, tmp_path):
@@ -298,7 +317,7 @@ def test_report_columns_follow_bands_and_previous_year(rendered, tmp_path):
     assert not any(t.startswith("d) So sánh") for t in texts)
     assert [t for t in texts if t[:3] in ("I. ", "II.", "III", "IV.", "V. ")] == [
         "I. CĂN CỨ VÀ MỤC ĐÍCH", "II. QUÁ TRÌNH TRIỂN KHAI",
-        "III. KẾT QUẢ XÁC ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2020", "IV. ĐÁNH GIÁ CHUNG",
+        "III. KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2020", "IV. ĐÁNH GIÁ CHUNG",
         "V. ĐỀ XUẤT, KIẾN NGHỊ"]
     assert len(full.inline_shapes) == 3 and len(plain.inline_shapes) == 2
 

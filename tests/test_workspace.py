@@ -147,12 +147,14 @@ def test_survey_must_use_the_workspace_catalogue(workspace, tmp_path):
     settings.write_text(text, encoding="utf-8")
     with pytest.raises(WorkspaceError) as raised:
         open_workspace(workspace)
-    assert projection(raised.value.findings) == [("schema.bad_value", None, "surveys")]
+    found = projection(raised.value.findings)
+    assert [(code, item) for code, _, item in found] == [("schema.bad_value", "surveys")]
+    assert "surveys/hanoi-so-2020.yaml" in text.splitlines()[found[0][1] - 1]  # the line naming it
 
 
 def test_ranking_and_document_settings_are_read_from_the_example(workspace):
     settings = open_workspace(workspace).settings
-    assert (settings.ranking.basis, settings.ranking.places) == ("total", 2)
+    assert (settings.ranking.basis, settings.ranking.places) == ("index", 2)
     assert [b.label for b in settings.ranking.bands] == ["Xuất sắc", "Tốt", "Khá", "Trung bình", "Yếu"]
     assert settings.ranking.band(Decimal("89.99")) == "Tốt"
     assert settings.ranking.band(Decimal("90")) == "Xuất sắc"
@@ -160,18 +162,24 @@ def test_ranking_and_document_settings_are_read_from_the_example(workspace):
     assert minutes.chair.name == "Trần Văn Bình"
     assert [m.name for m in minutes.members] == ["Phạm Văn Dũng", "Hoàng Thị Hà", "Vũ Minh Khoa"]
     assert minutes.members[1].position == "Phó Chánh Văn phòng UBND Thành phố"
-    assert settings.documents.decision.recipients[-1] == "Lưu: VT, NC"
+    assert settings.documents.decision.recipients[:2] == ("Như Điều 3", "Bộ Nội vụ")
+    assert settings.documents.decision.recipients[-1] == "Lưu: VT, SNV"
     assert settings.documents.decision.signer is None  # the campaign's signer signs the decision
-    assert settings.documents.report.signer.title == "PHÓ GIÁM ĐỐC"
+    assert settings.documents.report.signer.position == "GIÁM ĐỐC"
+    sessions = minutes.sessions
+    assert len(sessions) == 10 and sum(len(s.units) for s in sessions) == 52
+    assert (sessions[0].date.isoformat(), sessions[0].start, sessions[0].end) == ("2021-01-11", "08 giờ 00",
+                                                                                  "11 giờ 30")
+    assert (minutes.symbol, minutes.first_number, minutes.copies) == ("BB-HĐTĐ", 1, 3)
 
 
 def test_ranking_and_document_mistakes_point_at_their_lines(workspace):
     settings = workspace / "campaign.yaml"
     text = settings.read_text(encoding="utf-8")
-    text = text.replace("  basis: total ", "  basis: điểm ")
+    text = text.replace("  basis: index ", "  basis: điểm ")
     text = text.replace("    - {from: 80, label: Tốt}", "    - {from: 80, nhan: Tốt}")
     text = text.replace("    number: \"\"                    #", "    number: 05/QĐ #")
-    text = text.replace("    date: 2021-01-20", "    date: hôm nay")
+    text = text.replace("    date: 2021-01-15              #", "    date: hôm nay #")
     settings.write_text(text, encoding="utf-8")
     with pytest.raises(WorkspaceError) as raised:
         open_workspace(workspace)
@@ -189,5 +197,5 @@ def test_a_campaign_without_ranking_or_documents_sections_still_opens(workspace)
     start, end = text.index("# Xếp hạng (formkit consolidate)"), text.index("contact:")
     settings.write_text(text[:start] + text[end:], encoding="utf-8")
     opened = open_workspace(workspace).settings
-    assert (opened.ranking.basis, opened.ranking.bands) == ("total", ())
+    assert (opened.ranking.basis, opened.ranking.bands) == ("index", ())
     assert opened.documents.minutes.chair.name == "" and opened.documents.decision.symbol == "QĐ-UBND"

@@ -48,8 +48,8 @@ def points(value: Fraction | Decimal | int) -> str:
 
 
 def count(value: int) -> str:
-    """'05', '18', '2.621': counts under ten are written with two digits, as official texts do."""
-    return f"{value:02d}" if 0 <= value < 10 else format_number(value, 0)
+    """'05', '18', '2.621': counts from one to nine are written with two digits, as official texts do."""
+    return f"{value:02d}" if 0 < value < 10 else format_number(value, 0)
 
 
 def rounding_note(results: Results) -> str:
