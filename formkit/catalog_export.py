@@ -107,7 +107,7 @@ def _write_info(sheet, catalog: Catalog, formats: dict) -> None:
             ("Loại đơn vị", UNIT_TYPES.get(catalog.unit_type, catalog.unit_type)),
             ("Nguồn", catalog.source), ("Tổng điểm", str(catalog.total_points)),
             ("Số lĩnh vực", str(len(catalog.areas()))), ("Số tiêu chí thành phần", str(len(leaves))),
-            ("Mã nội dung (sha256)", catalog.content_hash)]
+            ("Mã kiểm tra nội dung", catalog.content_hash)]
     for row, (label, value) in enumerate(rows):
         sheet.write_string(row, 0, label, formats["label"])
         sheet.write_string(row, 1, value, formats["text"])

@@ -105,7 +105,7 @@ def reports_errors(func: Callable) -> Callable:
 def main() -> None:
     """formkit: tổ chức đợt xác định Chỉ số cải cách hành chính (Chỉ số CCHC) trên Excel và Word.
 
-    Mọi lệnh làm việc trên một không gian làm việc (thư mục do `formkit init` tạo, mặc định là
+    Mọi lệnh làm việc trên một thư mục đợt đánh giá (thư mục do `formkit init` tạo, mặc định là
     thư mục hiện tại) và nhận --json để in kết quả dạng JSON.
 
     \b
@@ -122,19 +122,19 @@ def main() -> None:
 @click.option("--example", default="hanoi-2020", show_default=True,
               type=click.Choice(example_names()), help="Bộ dữ liệu mẫu dùng để khởi tạo.")
 @click.option("--from", "source", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Tạo đợt mới từ không gian làm việc của năm trước: chép cấu hình, đơn vị, bộ tiêu "
+              help="Tạo đợt mới từ thư mục đợt đánh giá của năm trước: chép cấu hình, đơn vị, bộ tiêu "
                    "chí, bộ phiếu, kế hoạch mẫu, mẫu thư và mẫu văn bản; dời các ngày sang năm mới "
                    "và đánh dấu để kiểm tra lại.")
 @click.option("--year", type=click.IntRange(2000, 2100),
               help="Năm của đợt mới (với --from; mặc định: năm trước + 1).")
 @click.option("--force", is_flag=True,
-              help="Ghi đè tệp cấu hình của không gian làm việc đã có (tệp cũ vào backup/; dữ "
+              help="Ghi đè tệp cấu hình của thư mục đợt đánh giá đã có (tệp cũ vào backup/; dữ "
                    "liệu đã nhận, sổ theo dõi và khóa bí mật được giữ nguyên).")
 @json_option
 @reports_errors
 def init(directory: Path, example: str, source: Path | None, year: int | None, force: bool,
          as_json: bool) -> None:
-    """Tạo không gian làm việc cho một đợt đánh giá.
+    """Tạo thư mục đợt đánh giá cho một đợt đánh giá.
 
     Gồm tệp cấu hình campaign.yaml, danh sách đơn vị, bộ tiêu chí, bộ phiếu khảo sát, khóa bí
     mật (secret.key) và sổ theo dõi (ledger.sqlite). Với --from, mọi thứ lấy từ đợt của năm
@@ -154,7 +154,7 @@ def init(directory: Path, example: str, source: Path | None, year: int | None, f
     if as_json:
         print_json(result.to_dict())
         return
-    click.echo(f"Đã tạo không gian làm việc {result.root} từ ví dụ {example}.")
+    click.echo(f"Đã tạo thư mục đợt đánh giá {result.root} từ ví dụ {example}.")
     for name in result.written:
         click.echo(f"  ghi  {name}")
     for name in result.backed_up:
@@ -172,7 +172,7 @@ def _init_from(directory: Path, source: Path, year: int | None, force: bool, as_
     if as_json:
         print_json(result.to_dict())
         return
-    click.echo(f"Đã tạo không gian làm việc {result.root} cho năm {result.year} từ đợt năm "
+    click.echo(f"Đã tạo thư mục đợt đánh giá {result.root} cho năm {result.year} từ đợt năm "
                f"{result.from_year} ({result.source}).")
     for name in result.written:
         click.echo(f"  ghi  {name}")
@@ -213,7 +213,7 @@ def checked_workspace(directory: Path, action: str, as_json: bool):
 @json_option
 @reports_errors
 def check(directory: Path, as_json: bool) -> None:
-    """Kiểm tra cấu hình của không gian làm việc (tệp cấu hình, đơn vị, bộ tiêu chí, phiếu).
+    """Kiểm tra cấu hình của thư mục đợt đánh giá (tệp cấu hình, đơn vị, bộ tiêu chí, phiếu).
 
     Báo lỗi khi ngày không có thật, sai trình tự (phát hành biểu mẫu → hạn tự đánh giá → họp Hội
     đồng thẩm định → hạn thẩm định → báo cáo → quyết định) hoặc ngoài năm của đợt, khi bộ tiêu
@@ -390,7 +390,7 @@ def catalog_export(path: Path, out: Path, as_json: bool) -> None:
 def demo(directory: Path, as_json: bool) -> None:
     """Chạy thử mọi bước hiện có trên bộ dữ liệu mẫu Hà Nội 2020.
 
-    Chạy lại an toàn: không gian làm việc đã có được dùng lại, không bị khởi tạo lại.
+    Chạy lại an toàn: thư mục đợt đánh giá đã có được dùng lại, không bị khởi tạo lại.
 
     Ví dụ: formkit demo ./demo-campaign
     """
@@ -399,7 +399,7 @@ def demo(directory: Path, as_json: bool) -> None:
         print_json(result.to_dict())
         return
     action = "Đã tạo" if result.created else "Dùng lại"
-    click.echo(f"{action} không gian làm việc mẫu {result.root}")
+    click.echo(f"{action} thư mục đợt đánh giá mẫu {result.root}")
     for unit_type, count in result.units.items():
         click.echo(f"  {UNIT_TYPES[unit_type]}: {count} đơn vị")
     returned = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in result.returns.items()

@@ -93,7 +93,7 @@ def templates() -> None:
 def templates_check(path: Path, as_json: bool) -> None:
     """Kiểm tra mẫu văn bản: thẻ bị tách, dấu nháy cong trong thẻ, biến lạ, thiếu biến bắt buộc.
 
-    PATH là một tệp .docx, một thư mục chứa mẫu, hoặc một không gian làm việc (kiểm tra các mẫu
+    PATH là một tệp .docx, một thư mục chứa mẫu, hoặc một thư mục đợt đánh giá (kiểm tra các mẫu
     sẽ được dùng: mẫu riêng trong templates/ và mẫu có sẵn cho phần còn lại). Không ghi PATH: không
     gian làm việc ở thư mục hiện tại, nếu không thì các mẫu có sẵn. Thoát với mã 1 khi có lỗi.
 

@@ -82,12 +82,12 @@ def init_from(root: Path | str, source: Path | str, year: int | None = None,
     old = settings.campaign.year
     year = old + 1 if year is None else year
     if not old < year <= 2100:
-        raise WorkspaceError(f"Năm của đợt mới ({year}) phải sau năm {old} của không gian làm việc "
+        raise WorkspaceError(f"Năm của đợt mới ({year}) phải sau năm {old} của thư mục đợt đánh giá "
                              f"'{source}' (và không quá 2100).")
     if root.resolve() == source.resolve():
         raise WorkspaceError("Thư mục mới phải khác thư mục của năm trước.")
     if is_workspace(root) and not force:
-        raise WorkspaceError(f"'{root}' đã là một không gian làm việc. Dùng --force để ghi đè tệp "
+        raise WorkspaceError(f"'{root}' đã là một thư mục đợt đánh giá. Dùng --force để ghi đè tệp "
                              "cấu hình (tệp cũ được lưu vào backup/; dữ liệu đã nhận, sổ theo dõi "
                              "và khóa bí mật được giữ nguyên).")
     files = _files_to_copy(source, settings)
@@ -115,7 +115,7 @@ def init_from(root: Path | str, source: Path | str, year: int | None = None,
 
 def _source_settings(source: Path) -> Settings:
     if not (source / SETTINGS_FILE).is_file():
-        raise WorkspaceError(f"Thư mục '{source}' không phải là không gian làm việc của formkit "
+        raise WorkspaceError(f"Thư mục '{source}' không phải là thư mục đợt đánh giá của formkit "
                              f"(thiếu {SETTINGS_FILE}).")
     settings, findings = load_settings(source / SETTINGS_FILE)
     if settings is None:

@@ -68,7 +68,7 @@ from formkit.results_sheet import (
     width_px,
 )
 from formkit.text import format_number
-from formkit.units import UNIT_TYPES
+from formkit.units import GROUP_WORDS, UNIT_TYPES
 
 RESULTS_DIR = "results"
 CSV_COLUMNS = ("unit", "name", "unit_type", "status", "appraised", "survey", "total",
@@ -154,7 +154,7 @@ def workbook_bytes(results: Results) -> bytes:
 
 MARK = " (*)"  # after the name of a unit without complete data, in every table and chart
 SHEET_WORDS = {"so": "Sở", "district": "Quận, huyện"}  # sheet names are at most 31 characters
-GROUP_HEADINGS = {"so": "các sở, cơ quan tương đương Sở", "district": "UBND các quận, huyện, thị xã"}
+
 TREATMENT = {MISSING_ZERO: "tính 0 điểm phần thẩm định, vẫn xếp hạng",
              EXCLUDED: "không xếp hạng", INCOMPLETE: "kết quả tạm thời, chờ bổ sung dữ liệu",
              OK: "vẫn tính điểm và xếp hạng"}
@@ -174,7 +174,7 @@ def type_label(unit_type: str) -> str:
 
 def group_heading(unit_type: str) -> str:
     """'các sở, cơ quan tương đương Sở': how a heading names the units of a type."""
-    return GROUP_HEADINGS.get(unit_type, type_label(unit_type))
+    return GROUP_WORDS[unit_type].label if unit_type in GROUP_WORDS else type_label(unit_type)
 
 
 def sheet_name(prefix: str, unit_type: str) -> str:

@@ -5,13 +5,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from formkit.errors import InvalidDataError
 from formkit.findings import Code, Finding, has_errors, sort_findings
 from formkit.text import collation_key
 from formkit.yamlsrc import FieldReader, YList, load_yaml
 
-UNIT_TYPES = {"so": "Sở, ban, ngành", "district": "Quận, huyện, thị xã"}
+UNIT_TYPES = {"so": "Sở, cơ quan tương đương Sở", "district": "Quận, huyện, thị xã"}
+
+
+class GroupWords(NamedTuple):
+    """How official texts name one unit type (the one place they are written)."""
+
+    label: str  # in a sentence: "các sở, cơ quan tương đương Sở"
+    heading: str  # a section heading
+    counted: str  # after a number: "18/22 sở, cơ quan tương đương Sở"
+    formal: str  # in a decision's summary and articles
+
+
+GROUP_WORDS = {
+    "so": GroupWords("các sở, cơ quan tương đương Sở", "Các sở, cơ quan tương đương Sở",
+                     "sở, cơ quan tương đương Sở", "các sở, cơ quan tương đương Sở"),
+    "district": GroupWords("UBND các quận, huyện, thị xã", "UBND các quận, huyện, thị xã",
+                           "UBND quận, huyện, thị xã", "Ủy ban nhân dân các quận, huyện, thị xã"),
+}
 UNIT_KEYS = ("code", "name", "short_name", "unit_type", "document_name", "email", "head_title")
 REQUIRED_UNIT_KEYS = ("code", "name", "short_name", "unit_type")
 # Deliberately simple: one @, no spaces, a dotted domain. Deliverability is the mail server's job.

@@ -88,7 +88,7 @@ def open_workspace(root: Path | str) -> Workspace:
     root = Path(root)
     if not (root / SETTINGS_FILE).is_file():
         raise WorkspaceError(
-            f"Thư mục '{root}' chưa phải là không gian làm việc của formkit (thiếu {SETTINGS_FILE}). "
+            f"Thư mục '{root}' chưa phải là thư mục đợt đánh giá của formkit (thiếu {SETTINGS_FILE}). "
             f"Tạo mới bằng: formkit init {root} --example hanoi-2020")
     settings, findings = load_settings(root / SETTINGS_FILE)
     if settings is None:
@@ -190,7 +190,7 @@ def init_workspace(root: Path | str, example: str = "hanoi-2020", force: bool = 
         raise WorkspaceError(f"Không có ví dụ '{example}'. Các ví dụ có sẵn: "
                              f"{', '.join(example_names())}.")
     if is_workspace(root) and not force:
-        raise WorkspaceError(f"'{root}' đã là một không gian làm việc. Dùng --force để ghi đè tệp "
+        raise WorkspaceError(f"'{root}' đã là một thư mục đợt đánh giá. Dùng --force để ghi đè tệp "
                              "cấu hình (tệp cũ được lưu vào backup/; dữ liệu đã nhận, sổ theo dõi "
                              "và khóa bí mật được giữ nguyên).")
     source = templates_root()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import shutil
@@ -236,6 +237,17 @@ def test_incomplete_data_stops_the_report_unless_allowed(own_copy):
     minutes = Path(next(p for p in summary["minutes"] if Path(p).name.startswith("005 ")))
     assert "Hội đồng chưa thẩm định kết quả tự đánh giá của UBND quận Cầu Giấy" in text_of(minutes)
     assert "UBND quận Cầu Giấy: chưa có kết quả thẩm định" in text_of(summary["report"])
+    # provisional outputs show the unit's own scores, as `formkit scores` does, not zeros
+    scores = json.loads(run_cli("scores", own_copy, "--unit", "005", "--json").stdout)
+    own = Decimal(scores[0]["total"])
+    assert own > 0
+    assert run_cli("consolidate", own_copy, "--allow-incomplete").exit_code == 1
+    rows = {r["unit"]: r for r in csv.DictReader(
+        (own_copy / "out" / "results" / "results.csv").read_text("utf-8").splitlines())}
+    assert Decimal(rows["005"]["self_total"]) == own and rows["005"]["adjustment"] == ""
+    table = tables_starting(minutes, "TT")[0]
+    total = [c.text for c in table.rows[-1].cells]
+    assert total[3] == fmt(own) and total[4] == "" and total[5] == ""  # self-score shown, not appraised
 
 
 def test_charts_have_every_vietnamese_glyph_and_fixed_bytes():

@@ -127,6 +127,37 @@ def test_forms_carry_2021_once_the_framework_is_extended_knowingly(next_year, tm
     assert "2021" in texts and "2020" not in texts
 
 
+def test_documents_of_the_new_year_say_2021_and_never_2020(next_year, tmp_path):
+    """Once the user has replaced what was marked (the year's plan, the framework of the period),
+    every document speaks of 2021 (its dates in 2021 and 2022), and 2020 only where the year is
+    compared with it."""
+    from docx import Document
+
+    root = tmp_path / "2021"
+    shutil.copytree(next_year, root)
+    for path in [*(root / "catalogs").glob("*.yaml"), *(root / "surveys").glob("*.yaml")]:
+        text = re.sub(r"valid_years: 20\d\d(-20\d\d)?", "valid_years: 2021-2025", path.read_text("utf-8"))
+        path.write_text(text.replace("giai đoạn 2017 - 2020", "giai đoạn 2021 - 2025"), "utf-8")
+    settings = root / "campaign.yaml"
+    lines = []
+    for line in settings.read_text("utf-8").splitlines():
+        if INDEX_DECISION in line:
+            line = "      - Quyết định số 1234/QĐ-UBND ngày 10 tháng 3 năm 2021 của UBND Thành phố"
+        elif PLAN in line:
+            line = "      - Kế hoạch số 99/KH-UBND ngày 06 tháng 9 năm 2021 của UBND Thành phố"
+        lines.append(line)
+    settings.write_text("\n".join(lines) + "\n", "utf-8")
+    result = run_cli("report", root, "--allow-incomplete", "--json")
+    assert result.exit_code == 1, result.output  # drafts: nothing is collected yet in 2021
+    summary = json.loads(result.stdout)
+    for path in [summary["report"], summary["decision"], *summary["minutes"][:3]]:
+        document = Document(path)
+        text = "\n".join([p.text for p in document.paragraphs]
+                         + [c.text for t in document.tables for r in t.rows for c in r.cells])
+        assert "năm 2021" in text, path
+        assert [line for line in text.splitlines() if "2020" in line and "So với năm 2020" not in line] == []
+
+
 def test_29_february_becomes_28_february_and_the_date_keeps_its_form():
     text = ("campaign:\n  year: 2020\n  issue_date: 2020-02-29\n"
             "deadlines:\n  self_assessment: '29/02/2020'  # hạn\n  appraisal: 2021-02-28\n")
@@ -152,7 +183,7 @@ def test_year_option_and_refusals(demo_campaign, tmp_path):
     assert forced.exit_code == 0
     with pytest.raises(WorkspaceError, match="phải sau năm 2020"):
         init_from(tmp_path / "back", demo_campaign, year=2019)
-    with pytest.raises(WorkspaceError, match="không phải là không gian làm việc"):
+    with pytest.raises(WorkspaceError, match="không phải là thư mục đợt đánh giá"):
         init_from(tmp_path / "x", tmp_path / "nowhere")
 
 

@@ -146,7 +146,7 @@ def test_cli_status_human_table_per_unit_type(ws):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "Hạn gửi biểu tự đánh giá: 22/12/2020 (đã quá 3 ngày)."
-    assert "Sở, ban, ngành (22)" in lines and "Quận, huyện, thị xã (30)" in lines
+    assert "Sở, cơ quan tương đương Sở (22)" in lines and "Quận, huyện, thị xã (30)" in lines
     row = next(line for line in lines if line.strip().startswith("005 "))
     assert "Cầu Giấy" in row and row.endswith("Bị trả lại, chờ gửi lại")
     assert any("22 đơn vị" in line and "còn thiếu 21" in line for line in lines)

@@ -11,32 +11,16 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import ROUND_UP, Decimal
 from fractions import Fraction
-from typing import NamedTuple
 
 from formkit.consolidate import Results, UnitResult, round_half_up
 from formkit.settings import Settings
 from formkit.settings_outputs import DocumentSigner
 from formkit.text import canonical_name, collation_key, format_date, format_number, nfc
-from formkit.units import UNIT_TYPES
+from formkit.units import GROUP_WORDS, UNIT_TYPES
 
 PLACES = 2  # points and percentages, as published
 BLANK_NUMBER = " " * 5  # after "Số: ": "Số:      /QĐ-UBND" while the document is a draft
 PEOPLES_COMMITTEE = "Ủy ban nhân dân"
-class GroupWords(NamedTuple):
-    """How official texts name one unit type."""
-
-    label: str  # in a sentence: "các sở, cơ quan tương đương Sở"
-    heading: str  # a section heading
-    counted: str  # after a number: "18/22 sở, cơ quan tương đương Sở"
-    formal: str  # in a decision's summary and articles
-
-
-GROUP_WORDS = {
-    "so": GroupWords("các sở, cơ quan tương đương Sở", "Các sở, cơ quan tương đương Sở",
-                     "sở, cơ quan tương đương Sở", "các sở, cơ quan tương đương Sở"),
-    "district": GroupWords("UBND các quận, huyện, thị xã", "UBND các quận, huyện, thị xã",
-                           "UBND quận, huyện, thị xã", "Ủy ban nhân dân các quận, huyện, thị xã"),
-}
 NUMERALS = ("I", "II", "III", "IV")
 
 

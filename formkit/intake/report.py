@@ -195,8 +195,7 @@ FILE_COLUMNS = [("STT", 6), ("Tên tệp gốc", 30), ("Tệp lưu trữ", 36), 
                 ("Đơn vị", 24), ("Mã biểu mẫu", 24), ("Tình trạng", 14), ("Thay thế", 22),
                 ("Số lỗi", 7), ("Số cảnh báo", 9)]
 FINDING_COLUMNS = [("STT", 6), ("STT tệp", 7), ("Tên tệp", 28), ("Mã đơn vị", 9), ("Đơn vị", 22),
-                   ("Mức độ", 10), ("Mã phát hiện", 22), ("Trang tính", 13), ("Ô", 7),
-                   ("Tiêu chí", 9), ("Nội dung", 70)]
+                   ("Mức độ", 10), ("Trang tính", 13), ("Ô", 7), ("Tiêu chí", 9), ("Nội dung", 78)]
 UNIT_COLUMNS = [("STT", 6), ("Mã", 8), ("Đơn vị", 28), ("Loại", 18), ("Mã biểu mẫu", 24),
                 ("Gửi biểu lúc", 16), ("Biểu hiện hành", 30), ("Tình trạng", 20), ("Số tệp được nhận", 10),
                 ("Số tệp nhận, có cảnh báo", 11), ("Số tệp bị trả lại", 10), ("Chưa có biểu hợp lệ", 10)]
@@ -272,7 +271,7 @@ def _findings_sheet(book: _Book, workspace: Workspace, findings: list[StoredFind
         book.number(sheet, row, 1, numbers[file.id])
         values = [file.original_name, file.unit_code,
                   _unit_label(units.get(file.unit_code or ""), file), finding.severity_label,
-                  finding.code, finding.sheet, finding.cell, finding.criterion, finding.message]
+                  finding.sheet, finding.cell, finding.criterion, finding.message]  # codes: --json
         for col, value in enumerate(values, start=2):
             book.text(sheet, row, col, value)
     sheet.autofilter(HEADER_ROW, 0, HEADER_ROW + max(len(findings), 1), len(FINDING_COLUMNS) - 1)
