@@ -159,6 +159,9 @@ def test_header_lines_signers_and_dates(contexts):
     assert decision["summary"].startswith("Về việc phê duyệt và công bố")
     assert minutes["unit"]["document_name"] == "UBND quận Cầu Giấy"
     assert all(b.startswith("Căn cứ ") and not b.endswith(";") for b in decision["basis"])
+    assert any("Quyết định số 6677/QĐ-UBND ngày 25 tháng 9 năm 2017" in b for b in decision["basis"])
+    assert any("Kế hoạch số 178/KH-UBND ngày 04 tháng 9 năm 2020" in b for b in decision["basis"])
+    assert decision["proposal"].startswith("Theo đề nghị của Giám đốc Sở Nội vụ tại Tờ trình số")
     assert number_line("5", "QĐ-UBND") == "Số: 05/QĐ-UBND"
     assert number_line("123", "BC-SNV") == "Số: 123/BC-SNV"
     assert short_caps("Uỷ ban nhân dân tỉnh Bắc Ninh") == "UBND TỈNH BẮC NINH"
