@@ -31,6 +31,7 @@ from formkit.catalog import Catalog
 from formkit.errors import FormkitError
 from formkit.results_previous import Previous, read_previous
 from formkit.settings_outputs import RankingSettings
+from formkit.text import sentence_case
 
 if TYPE_CHECKING:
     from formkit.results_survey import GroupDetail, QuestionDetail
@@ -40,8 +41,8 @@ FRACTION_ZERO = Fraction(0)
 RANK_PLACES = 2
 DEFAULT_RANKING = RankingSettings()
 OK, MISSING_ZERO, EXCLUDED, INCOMPLETE = "ok", "missing-zero", "excluded", "incomplete"
-STATUS_LABELS = {OK: "Đủ dữ liệu", MISSING_ZERO: "Không có báo cáo hợp lệ: tính 0 điểm thẩm định",
-                 EXCLUDED: "Không có báo cáo hợp lệ: không xếp hạng", INCOMPLETE: "Thiếu dữ liệu"}
+STATUS_LABELS = {OK: "Đủ dữ liệu", MISSING_ZERO: "Không có biểu hợp lệ: tính 0 điểm thẩm định",
+                 EXCLUDED: "Không có biểu hợp lệ: không xếp hạng", INCOMPLETE: "Thiếu dữ liệu"}
 
 # Why a unit's data are not complete (DOMAIN.md §4): each reason is carried into every output.
 # Blocking reasons can still be mended before publishing, so consolidation refuses them unless
@@ -50,11 +51,12 @@ NO_RETURN, REJECTED, WRONG_FILE = "no_return", "rejected", "wrong_file"
 NOT_APPRAISED, STALE_APPRAISAL = "not_appraised", "stale_appraisal"
 NO_SURVEY, SURVEY_GAPS, SURVEY_SHORT = "no_survey", "survey_gaps", "survey_short"
 GAP_TEXTS = {
-    NO_RETURN: "không gửi báo cáo tự đánh giá, chấm điểm",
-    REJECTED: "báo cáo tự đánh giá không hợp lệ, đã được đề nghị hoàn thiện nhưng đơn vị chưa gửi lại",
+    NO_RETURN: "không gửi biểu tự đánh giá, chấm điểm",
+    REJECTED: ("biểu tự đánh giá, chấm điểm chưa được chấp nhận; đơn vị đã được đề nghị sửa nhưng chưa "
+               "gửi lại"),
     WRONG_FILE: "gửi văn bản khác thay cho biểu tự đánh giá, chấm điểm, chưa gửi biểu",
     NOT_APPRAISED: "chưa có kết quả thẩm định",
-    STALE_APPRAISAL: "kết quả thẩm định làm trên báo cáo cũ (đơn vị đã gửi báo cáo mới)",
+    STALE_APPRAISAL: "kết quả thẩm định làm trên biểu cũ (đơn vị đã gửi biểu mới)",
     NO_SURVEY: "chưa có điểm điều tra xã hội học",
     SURVEY_GAPS: "có tiêu chí điều tra xã hội học không có phiếu hợp lệ",
     SURVEY_SHORT: "số phiếu điều tra xã hội học hợp lệ thấp hơn mức tối thiểu",
@@ -291,11 +293,12 @@ def round_half_up(value: Fraction | Decimal, places: int = RANK_PLACES) -> Decim
 def rank_rule(ranking: RankingSettings = DEFAULT_RANKING) -> str:
     """The ranking rule in words, as every output states it."""
     basis = "tổng điểm" if ranking.basis == "total" else "Chỉ số (%)"
-    rounding = (f"làm tròn đến {ranking.places} chữ số thập phân" if ranking.places
+    places = {1: "một", 2: "hai", 3: "ba", 4: "bốn"}
+    rounding = (f"làm tròn đến {places[ranking.places]} chữ số thập phân" if ranking.places
                 else "làm tròn đến số nguyên")
-    return (f"Các sở, cơ quan tương đương Sở và UBND các quận, huyện, thị xã được xếp hạng riêng, "
-            f"theo {basis}, {rounding}; các đơn vị bằng nhau được xếp đồng hạng, đơn vị liền sau "
-            "xếp theo thứ tự kế tiếp (ví dụ 1, 2, 2, 4).")
+    return (f"Các sở, cơ quan tương đương Sở và UBND các quận, huyện, thị xã được xếp hạng riêng theo "
+            f"{basis}, {rounding}; các đơn vị có {'Chỉ số' if ranking.basis == 'index' else 'tổng điểm'} "
+            "bằng nhau được xếp đồng hạng, đơn vị liền sau xếp theo thứ tự kế tiếp.")
 
 
 def band_rule(ranking: RankingSettings = DEFAULT_RANKING) -> list[str]:
@@ -486,8 +489,9 @@ def consolidate(workspace, previous: Path | None = None, allow_incomplete: bool 
     short: dict[str, list[str]] = {}
     for g in groups:
         if g.shortfall:
-            short.setdefault(g.unit, []).append(f"nhóm {g.group_name}: {g.questionnaires:02d} phiếu "
-                                                f"hợp lệ, tối thiểu {g.min_valid:02d} phiếu")
+            short.setdefault(g.unit, []).append(f"nhóm {sentence_case(g.group_name)}: "
+                                                f"{g.questionnaires:02d} phiếu hợp lệ, tối thiểu "
+                                                f"{g.min_valid:02d} phiếu")
     survey: dict[str, dict] = {}
     gaps: dict[str, list[str]] = {}
     leaves = scores.leaves

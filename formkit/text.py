@@ -263,3 +263,8 @@ def parse_date(text: str) -> date:
         return date(year, month, day)
     except ValueError as exc:
         raise ValueError(f"no such date: {text!r} ({exc})") from exc
+
+
+def sentence_case(text: str) -> str:
+    """'Cải cách thủ tục hành chính' -> 'cải cách thủ tục hành chính' mid-sentence; 'UBND …' stays."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text

@@ -18,7 +18,7 @@ from pathlib import Path
 from docx.document import Document
 from docx.enum.text import WD_BREAK
 from docx.shared import Mm, Pt
-from docx.table import Table
+from docx.table import Table, _Row
 
 from formkit.documents import decree30 as d30
 from formkit.documents.decree30 import CENTER, LEFT, body, heading, line
@@ -63,12 +63,13 @@ def figures_table(document: Document, widths: Sequence[float], total: float) -> 
 
 
 def row(table: Table, texts: Sequence[str], *, size: float, bold: bool = False, header: bool = False,
-        align: Sequence = ()) -> None:
+        align: Sequence = ()) -> _Row:
     """A table row; docxtpl's column-tag cells get small print so the template stays legible."""
     new = d30.table_row(table, texts, size=size, bold=bold, header=header, align=align or None)
     for cell, text in zip(new.cells, texts, strict=True):
         if text.startswith("{%tc"):
             cell.paragraphs[0].runs[0].font.size = Pt(TAG_SIZE)
+    return new
 
 
 def tag_row(table: Table, tag: str) -> None:
@@ -76,23 +77,28 @@ def tag_row(table: Table, tag: str) -> None:
     row(table, [tag] + [""] * (len(table.columns) - 1), size=TAG_SIZE)
 
 
-def loop_rows(table: Table, loop: str, rows: Sequence[str | tuple[Sequence[str], bool]], *, size: float,
-              align: Sequence = ()) -> None:
-    """Rows repeated by a docxtpl row loop: (cells, bold) rows, or {%tr if %} tags between them."""
+def loop_rows(table: Table, loop: str, rows: Sequence[str | tuple[Sequence[str], bool | str]], *,
+              size: float, align: Sequence = ()) -> None:
+    """Rows repeated by a docxtpl row loop: (cells, style) rows, style True (bold), False, "heading"
+    (bold, kept with the next row) or "subheading" (kept with the next row); {%tr if %} tags between."""
     tag_row(table, f"{{%tr for {loop} %}}")
     for item in rows:
         if isinstance(item, str):
             tag_row(table, item)
         else:
-            row(table, item[0], size=size, bold=item[1], align=align)
+            cells, style = item[0], item[1]
+            new = row(table, cells, size=size, bold=style in (True, "heading"), align=align)
+            if style in ("heading", "subheading"):  # a heading row stays on the page of its first item
+                for paragraph in (p for c in new.cells for p in c.paragraphs):
+                    paragraph.paragraph_format.keep_with_next = True
     tag_row(table, "{%tr endfor %}")
 
 
 # ---- Biên bản thẩm định -----------------------------------------------------------------------
 
-MINUTES_COLUMNS = (("TT", 14), ("Lĩnh vực, tiêu chí, tiêu chí thành phần", 54), ("Điểm tối đa", 15),
-                   ("Điểm tự đánh giá", 15), ("Điểm thẩm định", 15), ("Điểm điều chỉnh (+ tăng, - giảm)", 18),
-                   ("Lý do điều chỉnh", 34))
+MINUTES_COLUMNS = (("TT", 13), ("Lĩnh vực, tiêu chí, tiêu chí thành phần", 62), ("Điểm tối đa", 14),
+                   ("Điểm tự đánh giá", 14), ("Điểm thẩm định", 14), ("Điểm điều chỉnh (+/-)", 15),
+                   ("Lý do điều chỉnh", 30))
 MINUTES_CELLS = ["{{ r.code }}", "{{ r.text }}", "{{ r.max }}", "{{ r.self }}", "{{ r.appraised }}",
                  "{{ r.difference }}", "{{ r.reason }}"]
 MINUTES_ALIGN = (CENTER, LEFT, CENTER, CENTER, CENTER, CENTER, LEFT)
@@ -114,7 +120,7 @@ def minutes() -> Document:
          + END)
     heading(document, "II. NỘI DUNG THẨM ĐỊNH")
     body(document, "{%p if has_return %}")
-    body(document, "Hội đồng đã xem xét báo cáo tự đánh giá, chấm điểm và tài liệu kiểm chứng của "
+    body(document, "Hội đồng đã xem xét biểu tự đánh giá, chấm điểm và tài liệu kiểm chứng của "
                    "{{ unit.document_name }}, đối chiếu với Bộ Chỉ số cải cách hành chính và hướng dẫn chấm "
                    "điểm. Kết quả thẩm định từng lĩnh vực, tiêu chí, tiêu chí thành phần như sau:")
     minutes_table(document)
@@ -145,7 +151,8 @@ def minutes() -> Document:
 def minutes_table(document: Document) -> None:
     table = figures_table(document, [w for _, w in MINUTES_COLUMNS], d30.PORTRAIT.text_width)
     row(table, [name for name, _ in MINUTES_COLUMNS], size=12, bold=True, header=True)
-    loop_rows(table, "r in rows", ["{%tr if r.level == 1 %}", (MINUTES_CELLS, True), "{%tr else %}",
+    loop_rows(table, "r in rows", ["{%tr if r.level == 1 %}", (MINUTES_CELLS, "heading"),
+                                   "{%tr elif r.heading %}", (MINUTES_CELLS, "subheading"), "{%tr else %}",
                                    (MINUTES_CELLS, False), "{%tr endif %}"], size=12, align=MINUTES_ALIGN)
     row(table, ["Tổng cộng", "", "{{ totals.max }}", "{{ totals.self }}", "{{ totals.appraised }}",
                 "{{ totals.difference }}", ""], size=12, bold=True)
@@ -154,7 +161,7 @@ def minutes_table(document: Document) -> None:
 
 # ---- Báo cáo kết quả ---------------------------------------------------------------------------
 
-RANKING_COLUMNS = (("Xếp hạng", 13), ("Cơ quan, đơn vị", 40), ("Điểm thẩm định", 16),
+RANKING_COLUMNS = (("Xếp hạng", 12), ("Cơ quan, đơn vị", 50), ("Điểm thẩm định", 16),
                    ("Điểm điều tra XHH", 16), ("Tổng điểm", 15), ("{%tc if g.show_max %}", 5),
                    ("Điểm tối đa áp dụng", 15), ("{%tc endif %}", 5), ("Chỉ số (%)", 14),
                    ("{%tc if has_bands %}", 5), ("Xếp loại", 19), ("{%tc endif %}", 5),
@@ -214,7 +221,8 @@ def report_group(document: Document) -> None:
     body(document, "{{ g.coverage }}")
     body(document, "{%p endif %}")
     each(document, "s in g.sentences", "{{ s }}")
-    line(document, "{{ g.table }}", size=13, bold=True, before=6, after=6)
+    caption = line(document, "{{ g.table }}", size=13, bold=True, before=6, after=6)
+    caption.paragraph_format.keep_with_next = True  # the caption starts the page of its table
     table = figures_table(document, [w for _, w in RANKING_COLUMNS], d30.PORTRAIT.text_width)
     row(table, [name for name, _ in RANKING_COLUMNS], size=12, bold=True, header=True)
     align = [LEFT if cell == "{{ r.name }}" else CENTER for cell in RANKING_CELLS]
@@ -245,14 +253,14 @@ def chart(document: Document, image: str, caption: str, note: str = "") -> None:
 def notes(document: Document, items: str) -> None:
     """Numbered notes under a table: each unit without complete data and why."""
     body(document, f"{{%p for n in {items} %}}")
-    line(document, "{{ n }}", align=LEFT, size=12, italic=True, before=3)
+    line(document, "{{ n }}", align=LEFT, size=11, italic=True)
     body(document, "{%p endfor %}")
 
 
 def note_line(document: Document, expression: str) -> None:
     """An italic note under a table, left out when the value is empty."""
     body(document, f"{{%p if {expression} %}}")
-    line(document, f"{{{{ {expression} }}}}", align=LEFT, size=12, italic=True)
+    line(document, f"{{{{ {expression} }}}}", align=LEFT, size=11, italic=True)
     body(document, "{%p endif %}")
 
 
@@ -343,7 +351,7 @@ def appendix(document: Document) -> None:
          italic=True, before=6)
     notes(document, "ap.notes")
     note_line(document, "ap.coverage")
-    line(document, "{{ rounding_note }}", align=LEFT, size=12, italic=True)
+    line(document, "{{ rounding_note }}", align=LEFT, size=11, italic=True)
 
 
 def appendix_table(document: Document) -> None:

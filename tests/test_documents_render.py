@@ -148,7 +148,7 @@ def test_minutes_of_a_unit_without_a_return_say_so(workspace, results, documents
     paths = {p.name.split(" ")[0]: p for p in documents.minutes}
     for unit in results.units:
         text = text_of(paths[unit.code])
-        reviewed = "Hội đồng đã xem xét báo cáo tự đánh giá" in text
+        reviewed = "Hội đồng đã xem xét biểu tự đánh giá" in text
         assert reviewed == (unit.status not in (MISSING_ZERO, EXCLUDED)), unit.code
         assert reviewed != ("tính điểm các tiêu chí thẩm định của" in text), unit.code
         if not reviewed:  # what happened, then the council's decision, each said once

@@ -148,7 +148,8 @@ def test_cover_sheet_names_the_unit_deadline_contact_and_the_evidence_rule(issue
     parts = [contact.name, *([f"điện thoại {contact.phone}"] if contact.phone else []),
              *([f"thư điện tử {contact.email}"] if contact.email else [])]
     assert f"Liên hệ: {', '.join(parts)}." in text.splitlines()
-    assert "bước điểm" not in text and "chấm theo mức 0,25 điểm" in text
+    assert "bước điểm" not in text and "theo đúng các mức điểm quy định ở cột 3" in text
+    assert "cột G" not in text and "điểm tự đánh giá (cột 7)" in text  # the printed column numbers
 
 
 def test_the_deadline_is_said_once_in_the_form(issued):

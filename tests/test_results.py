@@ -80,7 +80,8 @@ def test_bands_ties_and_rule_in_the_results():
     assert by["S1"].rank == by["S2"].rank == 1 and by["S3"].rank == 3  # 85.83 both
     assert by["S3"].index == 95 and by["S3"].band == "Xuất sắc"  # 57 of the applicable 60
     assert by["S1"].band == "Khá" and by["S4"].band == "Yếu"
-    assert results.meta["has_bands"] and "theo tổng điểm, làm tròn đến 2" in results.meta["rank_rule"]
+    assert results.meta["has_bands"]
+    assert "theo tổng điểm, làm tròn đến hai chữ số" in results.meta["rank_rule"]
     on_index = small(RankingSettings(basis="index", places=0))
     assert [u.rank for u in on_index.units if u.unit_type == "so"] == [2, 2, 1, 4]
     assert "theo Chỉ số (%), làm tròn đến số nguyên" in on_index.meta["rank_rule"]

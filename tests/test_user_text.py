@@ -142,4 +142,5 @@ def test_no_table_row_is_cut_across_pages_in_the_pdfs(campaign: Path, tmp_path: 
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """One space between words; a line broken after a hyphen ("18-" / "NQ/TW") joined again."""
+    return re.sub(r"\s+", " ", re.sub(r"-\s*\n\s*", "-", text)).strip()

@@ -65,11 +65,6 @@ def sentence_start(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def sentence_case(text: str) -> str:
-    """'Cải cách thủ tục hành chính' -> 'cải cách thủ tục hành chính' mid-sentence; 'UBND …' stays."""
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
-
-
 def basis_lines(lines: Sequence[str]) -> list[str]:
     """'Căn cứ …' lines without their final punctuation (the template adds ';' and '.')."""
     out = []

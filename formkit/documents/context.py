@@ -132,15 +132,17 @@ def _appendix(workspace: Workspace, results: Results, unit_type: str, numeral: s
 
 
 def appendix_coverage(results: Results, unit_type: str) -> str:
-    """How many units lack complete data, and how the ranking treats those without a valid return."""
+    """How many units have incomplete results, and how the ranking treats them."""
     units = results.of_type(unit_type)
     gaps = [u for u in units if u.gaps]
     if not gaps:
         return ""
-    text = (f"Có {count(len(gaps))}/{count(len(units))} cơ quan, đơn vị chưa đủ kết quả để xác định Chỉ số "
-            f"(ghi chú (1) đến ({len(gaps)})).")
+    ranked = all(u.ranked for u in gaps)
+    text = (f"Có {count(len(gaps))}/{count(len(units))} cơ quan, đơn vị có kết quả chưa đầy đủ (ghi chú (1) "
+            f"đến ({len(gaps)})); Chỉ số của các đơn vị này được xác định trên số liệu hiện có"
+            + (" và vẫn được xếp hạng." if ranked else "."))
     if any(u.status in (MISSING_ZERO, EXCLUDED) for u in gaps):
-        text += (" Đơn vị không có báo cáo tự đánh giá hợp lệ được tính 0 điểm các tiêu chí thẩm định và "
-                 "vẫn được xếp hạng." if results.missing_rule == "zero" else
-                 " Đơn vị không có báo cáo tự đánh giá hợp lệ không được xếp hạng.")
+        text += (" Đơn vị không gửi hoặc không gửi lại biểu tự đánh giá hợp lệ được tính 0 điểm đối với "
+                 "các tiêu chí chấm qua thẩm định." if results.missing_rule == "zero" else
+                 " Đơn vị không gửi hoặc không gửi lại biểu tự đánh giá hợp lệ không được xếp hạng.")
     return text

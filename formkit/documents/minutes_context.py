@@ -63,8 +63,8 @@ def minutes_context(workspace: Workspace, results: Results, result: UnitResult,
                   settings.campaign.place, date)
     sign = {"authority": "", "position": "CHỦ TỊCH HỘI ĐỒNG", "title": "", "name": meeting.chair.name}
     appraisal_max = sum(_appraisal_parts(catalog, result).values(), Decimal(0))
-    council = [meeting.chair, meeting.secretary, *meeting.members]
-    present = [p for p in council if p.name and p.name not in sitting.absent]
+    members = [p for p in meeting.members if p.name]
+    present = [p for p in members if p.name not in sitting.absent]
     archive = next((r for r in listed(settings.documents.report.recipients) if r.startswith("Lưu")),
                    ARCHIVE_LINE)
     name = unit.document_name
@@ -76,7 +76,7 @@ def minutes_context(workspace: Workspace, results: Results, result: UnitResult,
                         "secretary": _person(meeting.secretary),
                         "members": [_person(p) for p in meeting.members if p.name not in sitting.absent],
                         "council_basis": meeting.council_basis,
-                        "attendance": f"{count(len(present))}/{count(len([p for p in council if p.name]))}",
+                        "attendance": f"{count(len(present))}/{count(len(members))}",
                         "copies": count(meeting.copies)},
             "rows": rows,
             "survey_only": any(leaf.appraised is None for leaf in result.leaves),
@@ -109,7 +109,7 @@ def minutes_rows(catalog: Catalog, result: UnitResult, reasons: dict[str, str]) 
         scored = [leaf.self_score for leaf in under if leaf.self_score is not None]
         self_sum = sum(scored, Decimal(0)) if scored else None
         appraised = sum((leaf.appraised for leaf in under), Decimal(0))
-        rows.append({"code": item.code, "text": item.text, "level": item.depth,
+        rows.append({"code": item.code, "text": item.text, "level": item.depth, "heading": not item.is_leaf,
                      "max": points(sum((parts[leaf.code] for leaf in under), Decimal(0))),
                      "self": "" if self_sum is None else points(self_sum),
                      "appraised": points(appraised) if by_council else "",
@@ -141,17 +141,17 @@ def facts(result: UnitResult, name: str, workspace: Workspace, status: UnitStatu
         at = (last.sent_at or last.received_at) if last else None
         sent = f" ngày {local_time(at, '%d/%m/%Y')}" if at and _by(at, sitting_date) else ""
         errors = f" ({count(last.errors)} nội dung phải sửa)" if last and last.errors else ""
-        return (f"{sentence_start(name)} gửi báo cáo tự đánh giá, chấm điểm{sent}; báo cáo không hợp lệ"
+        return (f"{sentence_start(name)} gửi biểu tự đánh giá, chấm điểm{sent}; biểu chưa được chấp nhận"
                 f"{errors}. {body} đã thông báo cho đơn vị những nội dung cần sửa và đề nghị gửi lại; "
-                "đến thời điểm thẩm định, đơn vị chưa gửi lại báo cáo.")
+                "đến thời điểm thẩm định, đơn vị chưa gửi lại biểu.")
     before = [at for at in reminders if _by(at, sitting_date)]
     chased = (f", mặc dù {body} đã đôn đốc ngày "
               + ", ".join(local_time(at, "%d/%m/%Y") for at in before)) if before else ""
     if why == WRONG_FILE:
         return (f"Đến hết thời hạn ngày {deadline} và đến thời điểm thẩm định{chased}, {name} chỉ gửi văn "
                 f"bản khác, không gửi biểu tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {year}.")
-    return (f"Đến hết thời hạn ngày {deadline} và đến thời điểm thẩm định{chased}, {name} không gửi báo "
-            f"cáo tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {year}.")
+    return (f"Đến hết thời hạn ngày {deadline} và đến thời điểm thẩm định{chased}, {name} không gửi biểu "
+            f"tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm {year}.")
 
 
 def _by(timestamp: str, day: dt.date | None) -> bool:
@@ -164,7 +164,8 @@ def conclusion(result: UnitResult, name: str, rows: list[dict], appraisal_max: D
     """What the council decided, in its words."""
     if result.status in (MISSING_ZERO, EXCLUDED):
         if result.status == MISSING_ZERO:
-            return [f"Hội đồng thống nhất tính điểm các tiêu chí thẩm định của {name} bằng 0."]
+            return [f"Hội đồng thống nhất tính điểm các tiêu chí thẩm định của {name} bằng 0 "
+                    f"(0/{points(appraisal_max)} điểm)."]
         return [f"Hội đồng thống nhất không chấm điểm thẩm định và không xếp hạng {name}."]
     if not result.appraised_by_council:
         return [f"Hội đồng chưa thẩm định kết quả tự đánh giá của {name}; bảng trên ghi điểm tự đánh "

@@ -86,7 +86,8 @@ def write_documents(workspace: Workspace, results: Results, pdf: bool = False,
                     progress: Progress | None = None) -> DocumentsResult:
     """Write every document of consolidated results (and its PDF when asked)."""
     contexts = build_contexts(workspace, results)
-    dates = document_dates(workspace.settings)
+    settings = workspace.settings
+    dates = document_dates(settings)
     templates = {kind: find_template(workspace, kind) for kind in TEMPLATE_FILES}
     folder = workspace.out_dir / DOCUMENTS_DIR
     year = workspace.settings.campaign.year
@@ -99,14 +100,18 @@ def write_documents(workspace: Workspace, results: Results, pdf: bool = False,
     for done, (code, context) in enumerate(contexts.minutes.items(), start=1):
         unit = workspace.unit(code)
         path = folder / MINUTES_DIR / f"{safe_filename(f'{unit.code} {unit.short_name}')}.docx"
-        atomic_write_bytes(path, minutes_template.render(context, dates["minutes"]))
+        atomic_write_bytes(path, minutes_template.render(
+            context, dates["minutes"], settings.campaign.issuing_body,
+            f"Biên bản thẩm định Chỉ số cải cách hành chính năm {year} của {unit.document_name}"))
         minutes.append(path)
         step(done, total)
     atomic_write_bytes(report_path, PreparedTemplate(templates["report"]).render(
-        contexts.report, dates["report"]))
+        contexts.report, dates["report"], settings.campaign.issuing_body,
+        f"Báo cáo {contexts.report['title_line'][:1].lower()}{contexts.report['title_line'][1:]}"))
     step(total - 1, total)
     atomic_write_bytes(decision_path, PreparedTemplate(templates["decision"]).render(
-        contexts.decision, dates["decision"]))
+        contexts.decision, dates["decision"], settings.campaign.parent_body or settings.campaign.issuing_body,
+        f"Quyết định {contexts.decision['summary'][:1].lower()}{contexts.decision['summary'][1:]}"))
     step(total, total)
     result = DocumentsResult(folder, minutes, report_path, decision_path, templates,
                              list(results.missing),

@@ -20,7 +20,6 @@ from formkit.documents.common import (
     listed,
     names,
     points,
-    sentence_case,
     shared,
     short_caps,
     signer,
@@ -30,7 +29,7 @@ from formkit.documents.report_groups import group, treatment
 from formkit.documents.sessions import council_period
 from formkit.status import campaign_status
 from formkit.survey.status import StatusTotal, survey_status
-from formkit.text import deadline_phrase, format_short_date
+from formkit.text import deadline_phrase, format_short_date, sentence_case
 from formkit.workspace import Workspace
 
 
@@ -95,9 +94,9 @@ def self_assessment_sentences(workspace: Workspace, results: Results, accepted: 
     display = {u.code: u.document_name for u in workspace.units}
     by_reason = {code: [display[u.code] for u in results.units
                         if any(g.code == code for g in u.gaps)] for code in NO_RETURN_GAPS}
-    parts = [f"{body} đã nhận báo cáo hợp lệ của {count(accepted)}/{count(total)} cơ quan, đơn vị"]
-    for code, words in ((NO_RETURN, "không gửi báo cáo"),
-                        (REJECTED, "có báo cáo không hợp lệ, đã được đề nghị hoàn thiện nhưng chưa gửi lại"),
+    parts = [f"{body} đã nhận biểu hợp lệ của {count(accepted)}/{count(total)} cơ quan, đơn vị"]
+    for code, words in ((NO_RETURN, "không gửi biểu"),
+                        (REJECTED, "có biểu chưa được chấp nhận, đã được đề nghị sửa nhưng chưa gửi lại"),
                         (WRONG_FILE, "gửi văn bản khác thay cho biểu tự đánh giá")):
         if by_reason[code]:
             parts.append(f"{count(len(by_reason[code]))} đơn vị {words} ({names(by_reason[code])})")
@@ -121,7 +120,7 @@ def appraisal_sentences(workspace: Workspace, results: Results, appraised: int, 
     if without:
         rule = ("tính điểm các tiêu chí thẩm định bằng 0" if results.missing_rule == "zero"
                 else "không chấm điểm thẩm định, không xếp hạng")
-        sentences.append(f"Đối với {count(without)} đơn vị không có báo cáo hợp lệ, Hội đồng lập biên bản "
+        sentences.append(f"Đối với {count(without)} đơn vị không có biểu hợp lệ, Hội đồng lập biên bản "
                          f"và {rule}.")
     return [s[0].upper() + s[1:] for s in sentences]
 
@@ -151,14 +150,17 @@ def assessment(workspace: Workspace, results: Results) -> dict:
                 "lĩnh vực."]
     limits = []
     if without:
-        limits.append(f"Còn {count(len(without))} đơn vị không gửi báo cáo hoặc chưa gửi lại báo cáo hợp lệ "
+        limits.append(f"Còn {count(len(without))} đơn vị không gửi biểu hoặc chưa gửi lại biểu hợp lệ "
                       f"({names([display[u.code] for u in without])}) nên không có điểm thẩm định.")
     appraised = [u for u in results.units if u.appraised_by_council]
     lowered = [u for u in appraised if u.adjustment is not None and u.adjustment < 0]
     if lowered:
-        limits.append("Một số cơ quan, đơn vị tự đánh giá, chấm điểm chưa sát với kết quả thực hiện, tài "
-                      f"liệu kiểm chứng chưa đầy đủ: qua thẩm định, {count(len(lowered))}/"
-                      f"{count(len(appraised))} đơn vị bị điều chỉnh giảm điểm.")
+        who = "đơn vị bị điều chỉnh giảm điểm"
+        if len(lowered) == len(appraised):
+            who = "các cơ quan, đơn vị được thẩm định đều bị điều chỉnh giảm điểm"
+        limits.append("Việc tự đánh giá, chấm điểm của nhiều cơ quan, đơn vị còn chưa sát với kết quả thực "
+                      f"hiện, tài liệu kiểm chứng chưa đầy đủ: qua thẩm định, {count(len(lowered))}/"
+                      f"{count(len(appraised))} {who}.")
     limits += _lowest_areas(results)
     short = [u for u in results.units if any(g.code == SURVEY_SHORT for g in u.gaps)]
     if short:

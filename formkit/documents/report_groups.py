@@ -18,11 +18,10 @@ from formkit.documents.common import (
     names,
     points,
     ranking_order,
-    sentence_case,
     signed,
     signed_int,
 )
-from formkit.text import collation_key
+from formkit.text import collation_key, sentence_case
 
 NAMED_UP_TO = 3  # a band or a list of units is named in full up to this many units
 MARK = " (*)"  # a unit without complete data, in the charts
@@ -187,7 +186,7 @@ def adjustment_sentences(counted: str, complete: list[UnitResult], display: dict
     lowered = [u for u in changed if u.adjustment < 0]
     raised = [u for u in changed if u.adjustment > 0]
     if len(lowered) == len(appraised):
-        who = f"Tất cả {count(len(appraised))} đơn vị đều bị điều chỉnh giảm điểm"
+        who = f"Cả {count(len(appraised))} đơn vị này đều bị điều chỉnh giảm điểm"
     else:
         who = (f"Có {count(len(changed))}/{count(len(appraised))} đơn vị được điều chỉnh điểm ("
                f"{count(len(lowered))} đơn vị giảm, {count(len(raised))} đơn vị tăng)")

@@ -31,7 +31,6 @@ from formkit.workspace import Workspace
 TEMPLATE_FILES = {kind.name: kind.file for kind in KINDS.values()}  # minutes, report, decision
 OVERRIDE_DIR = "templates"  # in the workspace, unless settings `documents.templates` names another
 ZIP_TIME = (0, (0 << 9) | (1 << 5) | 1)  # MS-DOS time and date of 1980-01-01 00:00
-AUTHOR = "formkit"
 LISTING_MARKS = "\t\a\n\f"  # what docxtpl turns into a tab, a paragraph, a line or a page break
 
 
@@ -101,8 +100,9 @@ class PreparedTemplate:
                                f"mẫu bằng Word dưới dạng .docx rồi kiểm tra: formkit templates check "
                                f"{path}") from exc
 
-    def render(self, context: dict, when: dt.date) -> bytes:
-        """The filled document as deterministic .docx bytes; `when`, its date, is its file time."""
+    def render(self, context: dict, when: dt.date, author: str = "", title: str = "") -> bytes:
+        """The filled document as deterministic .docx bytes; `when`, its date, is its file time;
+        `author` and `title` fill its properties (what Word and a PDF show as its origin)."""
         template = _Copy(self.data, self.patched, _has_breaks(context))
         try:
             template.render(_with_images(template, context), jinja_env=self.env, autoescape=True)
@@ -114,7 +114,7 @@ class PreparedTemplate:
                                f"formkit templates check {self.path}") from exc
         if self.column_tags:
             fit_table_grids(template.docx)  # column tags leave the grid stale; LibreOffice lays out by it
-        return _docx_bytes(template, when)
+        return _docx_bytes(template, when, author, title)
 
 
 def _has_column_tags(data: bytes) -> bool:
@@ -124,12 +124,14 @@ def _has_column_tags(data: bytes) -> bool:
     return bool(re.search(r"\{%-?\s*tc\s|colspan", xml))
 
 
-def _docx_bytes(template: DocxTemplate, when: dt.date) -> bytes:
+def _docx_bytes(template: DocxTemplate, when: dt.date, author: str, title: str) -> bytes:
     moment = dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC)
     properties = template.docx.core_properties
     properties.created = properties.modified = moment
     properties.last_printed = moment
-    properties.last_modified_by = AUTHOR
+    properties.author = properties.last_modified_by = author
+    if title:
+        properties.title = title
     properties.revision = 1
     buffer = io.BytesIO()
     template.save(buffer)

@@ -29,6 +29,9 @@ from formkit.forms.wording import (
 from formkit.settings import Settings
 from formkit.text import format_number
 
+# Scores follow the levels each criterion's guidance states, printed with the form (column 3).
+SCORE_LEVELS = "chấm theo đúng các mức điểm quy định ở cột 3 “Hướng dẫn chấm điểm”."
+
 COVER_SHEET = "Hướng dẫn"
 FONT = "Times New Roman"
 INPUT_FILL, SURVEY_FILL, NA_FILL = "#FFF2CC", "#DDEBF7", "#D9D9D9"
@@ -155,17 +158,18 @@ def _write_cover(sheet, spec: TemplateSpec, styles: FormStyles, password: str) -
          styles.subtitle_bold),
         ("", styles.text),
         ("Hướng dẫn điền biểu", styles.bold),
-        ("1. Chỉ nhập vào các ô nền vàng ở trang tính “Tự đánh giá”: điểm tự đánh giá (cột G), "
-         "tài liệu kiểm chứng (cột H) và giải trình (cột I).", styles.text),
-        ("2. Điểm tự đánh giá từ 0 đến điểm tối đa tự chấm (cột F), "
-         f"{_steps_rule(spec.layout)} Số thập phân gõ theo cài đặt của máy tính (dấu phẩy hoặc "
+        ("1. Chỉ nhập vào các ô nền vàng ở trang tính “Tự đánh giá”: điểm tự đánh giá (cột 7), "
+         "tài liệu kiểm chứng (cột 8) và giải trình (cột 9).", styles.text),
+        ("2. Điểm tự đánh giá từ 0 đến điểm tối đa tự chấm (cột 6), "
+         f"{SCORE_LEVELS} Số thập phân gõ theo cài đặt của máy tính (dấu phẩy hoặc "
          "dấu chấm).", styles.text),
         ("3. Mỗi điểm đã chấm phải ghi tài liệu kiểm chứng (số, ngày, trích yếu văn bản). Nếu không "
-         "có tài liệu kiểm chứng, bắt buộc giải trình lý do ở cột I.", styles.text),
+         "có tài liệu kiểm chứng, bắt buộc giải trình lý do ở cột 9.", styles.text),
         ("4. Ô nền xanh “Điều tra XHH” do Sở Nội vụ chấm qua điều tra xã hội học; ô nền xám “Không "
          "áp dụng” là tiêu chí không áp dụng với đơn vị, không tính vào điểm tối đa.", styles.text),
-        ("5. Không đổi tên, thêm hoặc xóa trang tính, hàng, cột; không dán đè định dạng. Các số "
-         "tổng cộng tự tính lại; Sở Nội vụ kiểm tra và tính lại toàn bộ khi nhận biểu.", styles.text),
+        ("5. Không đổi tên, thêm hoặc xóa trang tính, hàng, cột; không sao chép, dán làm thay đổi định "
+         "dạng ô. Các dòng tổng cộng được tính tự động; Sở Nội vụ kiểm tra và tính lại toàn bộ khi "
+         "nhận biểu.", styles.text),
         ("6. Lưu tệp dưới dạng Excel (.xlsx) và gửi lại bằng cách trả lời thư điện tử đã nhận.",
          styles.text),
         ("7. Phần ký ở cuối trang tính “Tự đánh giá” dành cho bản in: người lập biểu ký, ghi rõ họ "
@@ -320,18 +324,6 @@ def _points(value: Decimal) -> str:
     return text.rstrip("0").rstrip(",") if "," in text else text
 
 
-def _steps_rule(layout: SheetLayout) -> str:
-    """How finely scores go, e.g. 'chấm theo mức 0,25 điểm (0; 0,25; 0,5; 0,75; ...).'"""
-    steps = sorted({row.item.step for row in layout.inputs()})
-    if not steps:
-        return "theo hướng dẫn chấm điểm của từng tiêu chí."
-    if len(steps) == 1:
-        examples = "; ".join(_points(steps[0] * k) for k in range(4))
-        return f"chấm theo mức {_points(steps[0])} điểm ({examples}; ...)."
-    listed = " hoặc ".join(f"{_points(step)} điểm" for step in steps)
-    return f"chấm theo mức {listed} tùy tiêu chí (ghi ở lời nhắc khi chọn ô điểm)."
-
-
 def _add_validations(sheet, layout: SheetLayout) -> None:
     """Excel-side checks with Vietnamese messages; every value is re-validated on return."""
     by_rule: dict[tuple[Decimal, Decimal], list[ItemRow]] = {}
@@ -347,8 +339,8 @@ def _add_validations(sheet, layout: SheetLayout) -> None:
             "multi_range": " ".join(r.cell("score") for r in rows),
             "input_title": "Điểm tự đánh giá",
             "input_message": f"Nhập điểm từ 0 đến {_points(maximum)}, chấm theo mức "
-                             f"{_points(step)} điểm. Ghi tài liệu kiểm chứng ở cột H hoặc "
-                             "giải trình ở cột I.",
+                             f"{_points(step)} điểm. Ghi tài liệu kiểm chứng ở cột 8 hoặc "
+                             "giải trình ở cột 9.",
             "error_title": "Điểm không hợp lệ",
             "error_message": f"Điểm phải là số từ 0 đến {_points(maximum)}, chấm theo mức "
                              f"{_points(step)} điểm. Hãy nhập lại.",
