@@ -155,14 +155,17 @@ def init(directory: Path, example: str, source: Path | None, year: int | None, f
         print_json(result.to_dict())
         return
     click.echo(f"Đã tạo thư mục đợt đánh giá {result.root} từ ví dụ {example}.")
-    for name in result.written:
-        click.echo(f"  ghi  {name}")
-    for name in result.backed_up:
-        click.echo(f"  lưu bản cũ  {name}")
-    for name in result.kept:
-        click.echo(f"  giữ nguyên  {name}")
+    _echo_files(result)
     click.echo(f"Tiếp theo: sửa {result.root / 'campaign.yaml'} rồi chạy "
                f"formkit check {result.root}")
+
+
+def _echo_files(result) -> None:
+    """What init wrote, backed up and kept, one file a line."""
+    for label, names in (("ghi", result.written), ("lưu bản cũ", result.backed_up),
+                         ("giữ nguyên", result.kept)):
+        for name in names:
+            click.echo(f"  {label}  {name}")
 
 
 def _init_from(directory: Path, source: Path, year: int | None, force: bool, as_json: bool) -> None:
@@ -174,12 +177,7 @@ def _init_from(directory: Path, source: Path, year: int | None, force: bool, as_
         return
     click.echo(f"Đã tạo thư mục đợt đánh giá {result.root} cho năm {result.year} từ đợt năm "
                f"{result.from_year} ({result.source}).")
-    for name in result.written:
-        click.echo(f"  ghi  {name}")
-    for name in result.backed_up:
-        click.echo(f"  lưu bản cũ  {name}")
-    for name in result.kept:
-        click.echo(f"  giữ nguyên  {name}")
+    _echo_files(result)
     if result.previous_results:
         click.echo(f"Kết quả năm {result.from_year}: {result.previous_results} (formkit consolidate "
                    "và formkit report so sánh với tệp này khi không dùng --previous).")
