@@ -21,7 +21,6 @@ from formkit import __version__
 from formkit.catalog import Catalog, canonical_content, load_catalog
 from formkit.catalog_export import export_catalog_workbook
 from formkit.datafiles import check_data_file, describe_summary
-from formkit.demo import run_demo
 from formkit.errors import FormkitError
 from formkit.findings import Finding
 from formkit.resources import example_names
@@ -392,6 +391,8 @@ def demo(directory: Path, as_json: bool) -> None:
 
     Ví dụ: formkit demo ./demo-campaign
     """
+    from formkit.demo import run_demo  # the whole pipeline: imported only when asked for
+
     result = run_demo(directory)
     if as_json:
         print_json(result.to_dict())
