@@ -3,6 +3,10 @@
 Files are content-addressed (sha256), so the same bytes are kept once however often they arrive;
 each arrival is a receipt. A file whose examination never finished (a crash, a killed process)
 stays 'pending' and is examined again on the next run, so nothing is ever silently dropped.
+
+A name whose bytes are not UTF-8 is recorded in its readable form (receipts.name,
+received_files.original_name); its bytes are kept, in hex, in the events of that file and that
+receipt ('file.archived', 'receipt.name_bytes'), so the name as it was can always be recovered.
 """
 
 from __future__ import annotations
@@ -52,16 +56,27 @@ def archive(root: Path, ledger: Ledger, item: InputItem, data: bytes) -> tuple[A
             "sent_at, received_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (sha256, len(data), item.name, relative, item.sender, item.sent_at, now_text(),
              PENDING))
-        ledger.log("file.archived", {"sha256": sha256, "name": item.name, "path": relative})
+        ledger.log("file.archived", {"sha256": sha256, "name": item.name, "path": relative,
+                                     **_name_bytes(item)})
         row = _stored(ledger, sha256)
     cursor = ledger.conn.execute(
         "INSERT OR IGNORE INTO receipts (received_file_id, source, name, sender, sent_at, "
         "message_id, duplicate, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (row["id"], item.source, item.name, item.sender, item.sent_at, item.message_id,
          int(row["status"] != PENDING), now_text()))
+    if cursor.rowcount == 1 and (item.raw_name is not None or item.raw_source is not None):
+        ledger.log("receipt.name_bytes", {"receipt": cursor.lastrowid, "received_file": row["id"],
+                                          "source": item.source, "name": item.name,
+                                          **_name_bytes(item)})
     stored = Archived(row["id"], sha256, row["archive_path"], row["original_name"],
                       row["received_at"], row["status"])
     return stored, cursor.rowcount == 1
+
+
+def _name_bytes(item: InputItem) -> dict[str, str]:
+    """The file system's bytes of a name that is not UTF-8, in hex (the readable form is lossy)."""
+    found = {"name_bytes": item.raw_name, "source_bytes": item.raw_source}
+    return {key: value.hex() for key, value in found.items() if value is not None}
 
 
 def _stored(ledger: Ledger, sha256: str):

@@ -5,12 +5,24 @@ Files and folders (recursive, in a stable order) become items; hidden files and 
 message (.eml) becomes one item per attachment, forwarded messages inside it included, each with
 the sender and date of the message that carried it. Whatever cannot become an item (a missing
 path, an unreadable message, a message without attachments) becomes a finding, never an exception.
+
+Only regular files are read: never a named pipe, a device or a socket (reading one blocks or
+leaks), nor anything under /proc, /sys or /dev. Inside a folder given as input, a symbolic link
+(or junction) that leads out of that folder is not followed: it becomes a finding, since what it
+points at (/etc/passwd, a process's environment) is not what the clerk handed in. A link named
+on the command line is followed to the regular file or folder it names.
+
+A file name whose bytes are not UTF-8 (what unzipping a Windows archive on Linux gives) is shown
+in a readable form (`readable`); the bytes themselves travel on the item for the ledger to keep.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import stat
+import sys
 import unicodedata
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -21,13 +33,19 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from formkit.findings import Code, Finding, Severity
 
-__all__ = ["MAIL_NO_ATTACHMENT", "InputItem", "expand_inputs"]
+__all__ = ["LINK_OUTSIDE", "MAIL_NO_ATTACHMENT", "InputItem", "expand_inputs", "read_regular",
+           "readable"]
 
 MAIL_NO_ATTACHMENT = "mail.no_attachment"
+LINK_OUTSIDE = "file.link_outside"
+LEGACY_NAME_ENCODING = "cp1258"  # Vietnamese Windows: what names in Windows-made archives use
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")  # bytes os.fsdecode could not decode
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_PSEUDO_FILESYSTEMS = tuple(PurePosixPath(p) for p in ("/proc", "/sys", "/dev"))
 EML_SUFFIX = ".eml"
 HEAD_SIZE = 8192  # enough to see a message's first headers
 MAX_NESTING = 10  # forwarded messages inside forwarded messages, deeper than any real mail
@@ -54,14 +72,60 @@ class InputItem:
     sender_name: str | None = None
     sent_at: str | None = None  # Date header as UTC ISO 8601 (the ledger's timestamp form)
     message_id: str | None = None
+    # The name's and the path's bytes as the file system holds them, kept only when they are
+    # not UTF-8 (then `name` and `source` are their readable forms).
+    raw_name: bytes | None = None
+    raw_source: bytes | None = None
 
     def read(self) -> bytes:
-        """The file's bytes; OSError for a file that vanished or cannot be read."""
+        """The file's bytes; OSError for a file that vanished, cannot be read or is no regular
+        file (any more)."""
         if self.data is not None:
             return self.data
         if self.path is None:
             raise ValueError(f"input {self.source!r} has neither bytes nor a path")
-        return self.path.read_bytes()
+        return read_regular(self.path)
+
+
+class NotRegularFile(OSError):
+    """A path that is (now) a pipe, a device, a socket or a folder, not a file to read."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{readable(str(path))} không phải tệp thông thường")
+        self.strerror = "không phải tệp thông thường (thiết bị, ống dẫn, ...)"
+
+
+def read_regular(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file (the first `limit` of them); anything else is refused without
+    blocking: the file is opened non-blocking and checked after opening, so a file swapped for a
+    pipe or a device between listing and reading is never read."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise NotRegularFile(path)
+        return handle.read() if limit is None else handle.read(limit)
+
+
+def readable(text: str) -> str:
+    """A file name or path as a Vietnamese reader should see it, whatever bytes it is made of.
+
+    Names that are not UTF-8 reach Python with each undecodable byte as a surrogate escape; each
+    run of such bytes is read as Vietnamese Windows text (cp1258, what Windows archives hold),
+    whatever cp1258 lacks becomes U+FFFD. Valid UTF-8 parts stay as they are. NFC, since cp1258
+    writes tone marks as combining characters."""
+    if not _SURROGATES.search(text):
+        return text
+    text = _ESCAPED_BYTES.sub(lambda m: m.group().encode("utf-8", "surrogateescape")
+                              .decode(LEGACY_NAME_ENCODING, "replace"), text)
+    return unicodedata.normalize("NFC", _SURROGATES.sub("\ufffd", text))
+
+
+def _raw_bytes(text: str) -> bytes | None:
+    """The file system's bytes for a name or path that is not valid text, else None."""
+    if not _SURROGATES.search(text):
+        return None
+    return os.fsencode(text) if os.name != "nt" else text.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True)
@@ -78,11 +142,12 @@ def expand_inputs(paths: Iterable[Path]) -> tuple[list[InputItem], list[Finding]
     """Items in argument order (folders sorted by name), and findings for what is no item.
 
     A file reached twice (named twice, or through a folder and a symbolic link) is listed once;
-    symbolic links to folders are followed, but never into a folder already walked (no loops).
+    symbolic links to folders inside the given folder are followed, but never into a folder
+    already walked (no loops); links leading out of the given folder are findings (see above).
     """
     walk = _Walk()
     for path in paths:
-        walk.path(Path(path))
+        walk.path(Path(path), None)
     return walk.items, walk.findings
 
 
@@ -93,39 +158,66 @@ class _Walk:
     seen_dirs: set[Path] = field(default_factory=set)
     seen_files: set[Path] = field(default_factory=set)
 
-    def path(self, path: Path) -> None:
+    def path(self, path: Path, top: Path | None) -> None:
+        """One path; `top` is the real path of the input folder it was found in (None for a path
+        given on the command line)."""
+        shown = readable(str(path))
         try:
-            if path.is_dir():
-                self.folder(path)
-            elif path.is_file():
-                self.file(path)
-            elif path.exists():
+            real = Path(os.path.realpath(path))
+            if top is not None and not real.is_relative_to(top):
+                self.findings.append(_link_outside(path, real))
+                return
+            mode = path.stat().st_mode  # follows a link the clerk named, or one inside the folder
+            if _is_pseudo(real):
                 self.findings.append(Code.FILE_UNREADABLE(
-                    file=str(path), detail="không phải tệp thông thường (thiết bị, ống dẫn, ...)"))
+                    file=shown, detail="tệp hệ thống, không phải biểu mẫu"))
+            elif stat.S_ISDIR(mode):
+                self.folder(path, real, top or real)
+            elif stat.S_ISREG(mode):
+                self.file(path, real)
             else:
-                self.findings.append(Code.FILE_MISSING(file=str(path)))
-        except OSError as exc:
-            self.findings.append(Code.FILE_UNREADABLE(file=str(path), detail=_reason(exc)))
+                self.findings.append(Code.FILE_UNREADABLE(
+                    file=shown, detail="không phải tệp thông thường (thiết bị, ống dẫn, ...)"))
+        except FileNotFoundError:  # also a link pointing at nothing
+            self.findings.append(Code.FILE_MISSING(file=shown))
+        except (OSError, ValueError) as exc:  # a link loop, a name the system refuses
+            self.findings.append(Code.FILE_UNREADABLE(file=shown, detail=_reason(exc)))
 
-    def folder(self, folder: Path) -> None:
-        real = folder.resolve()
+    def folder(self, folder: Path, real: Path, top: Path) -> None:
         if real in self.seen_dirs:
             return  # a link loop, or a folder given twice: its files are listed already
         self.seen_dirs.add(real)
         for entry in sorted(folder.iterdir(), key=_name_key):
-            self.path(entry)
+            self.path(entry, top)
 
-    def file(self, path: Path) -> None:
-        real = path.resolve()
+    def file(self, path: Path, real: Path) -> None:
         if real in self.seen_files:
             return
         self.seen_files.add(real)
-        if _is_message_file(path):
-            items, findings = _message_items(path)
+        if _is_message_file(real):
+            items, findings = _message_items(real, path)
             self.items.extend(items)
             self.findings.extend(findings)
         else:
-            self.items.append(InputItem(real.as_posix(), _clean_name(path.name) or path.name, path=real))
+            name = _clean_name(readable(path.name)) or readable(path.name)
+            self.items.append(InputItem(readable(real.as_posix()), name, path=real,
+                                        raw_name=_raw_bytes(path.name),
+                                        raw_source=_raw_bytes(real.as_posix())))
+
+
+def _link_outside(path: Path, real: Path) -> Finding:
+    name, target = readable(str(path)), readable(str(real))
+    text = (f"Tệp '{name}' là liên kết tới '{target}' ngoài thư mục được đưa vào; không đọc. "
+            "Nếu đó đúng là biểu đơn vị gửi, sao chép tệp vào thư mục rồi chạy lại.")
+    return Finding(code=LINK_OUTSIDE, severity=Severity.ERROR, message=text, file=name)
+
+
+def _is_pseudo(real: Path) -> bool:
+    """A path inside /proc, /sys or /dev: never a returned file, always a risk to read."""
+    if os.name == "nt" or sys.platform == "win32":
+        return False
+    pure = PurePosixPath(real.as_posix())
+    return any(pure.is_relative_to(root) for root in _PSEUDO_FILESYSTEMS)
 
 
 def _name_key(path: Path) -> tuple[str, str]:
@@ -133,15 +225,14 @@ def _name_key(path: Path) -> tuple[str, str]:
     return unicodedata.normalize("NFC", path.name), path.name
 
 
-def _reason(exc: OSError) -> str:
-    return exc.strerror or type(exc).__name__
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or type(exc).__name__
 
 
 def _is_message_file(path: Path) -> bool:
     """An .eml file, or any file whose content starts like an RFC 822 message."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_SIZE)
+        head = read_regular(path, HEAD_SIZE)
     except OSError:
         return False  # received as a plain file; reading it later reports the problem
     if path.suffix.lower() == EML_SUFFIX:
@@ -167,30 +258,32 @@ def _looks_like_message(head: bytes) -> bool:
     return len(names & _MAIL_HEADERS) >= 2
 
 
-def _message_items(path: Path) -> tuple[list[InputItem], list[Finding]]:
-    """One item per attachment of the message in `path`, or a finding saying why there is none."""
+def _message_items(real: Path, path: Path) -> tuple[list[InputItem], list[Finding]]:
+    """One item per attachment of the message in `real` (reached as `path`), or a finding saying
+    why there is none."""
+    shown = readable(str(path))
     try:
-        data = path.read_bytes()
+        data = read_regular(real)
     except OSError as exc:
-        return [], [Code.FILE_UNREADABLE(file=str(path), detail=_reason(exc))]
+        return [], [Code.FILE_UNREADABLE(file=shown, detail=_reason(exc))]
     try:
         message = BytesParser(policy=policy.default).parsebytes(data)
-        items = list(_attachments(message, path.resolve().as_posix()))
+        items = list(_attachments(message, readable(real.as_posix())))
     except Exception as exc:  # a malformed message is reported, never fatal
         detail = f"thư điện tử bị lỗi, không tách được tệp đính kèm ({type(exc).__name__})"
-        return [], [Code.FILE_UNREADABLE(file=str(path), detail=detail)]
+        return [], [Code.FILE_UNREADABLE(file=shown, detail=detail)]
     if not items:
-        return [], [_no_attachment(path, message)]
+        return [], [_no_attachment(shown, message)]
     return items, []
 
 
-def _no_attachment(path: Path, message: Message) -> Finding:
+def _no_attachment(path: str, message: Message) -> Finding:
     subject = _header_text(message, "Subject") or "(không có tiêu đề)"
     envelope = _envelope(message)
     sender = f" của {envelope.sender}" if envelope.sender else ""
     text = (f"Thư '{subject}'{sender} không có tệp đính kèm nên không có tệp nào để nhận. Kiểm tra "
             "lại thư; nếu đơn vị quên đính kèm, đề nghị đơn vị gửi lại kèm tệp biểu mẫu.")
-    return Finding(code=MAIL_NO_ATTACHMENT, severity=Severity.WARNING, message=text, file=str(path))
+    return Finding(code=MAIL_NO_ATTACHMENT, severity=Severity.WARNING, message=text, file=path)
 
 
 def _attachments(message: Message, prefix: str) -> Iterator[InputItem]:
