@@ -205,6 +205,15 @@ CREATE TABLE appraised_scores (
 ) WITHOUT ROWID;
 """),
     # ---- end appraisal
+    # meta: small facts about the workspace itself, one value per key (e.g. the fingerprint of
+    # the secret.key that signs the issued forms, so a changed key is refused).
+    Migration(5, "workspace facts: the secret key's fingerprint", """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""),
 )
 
 
@@ -322,6 +331,29 @@ class Ledger:
         rows = self.conn.execute(sql, params).fetchall()
         return [Event(r["id"], r["at"], r["kind"], r["unit_code"], json.loads(r["detail"]))
                 for r in reversed(rows)]
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row["value"]
+
+    def meta_once(self, key: str, value: str, event: str | None = None) -> str:
+        """Store value under key unless one is stored already; return the stored value (the
+        first writer wins, also when two commands start at once). The event is logged only when
+        this call stored it."""
+        with self.transaction():
+            inserted = self.conn.execute(
+                "INSERT INTO meta (key, value, at) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                (key, value, now_text())).rowcount
+            if inserted and event:
+                self.log(event, {"key": key})
+        stored = self.meta(key)
+        assert stored is not None
+        return stored
+
+    def issued_paths(self, kind: str, limit: int = 3) -> list[str]:
+        """Paths (relative to the workspace) of the latest files issued of one kind."""
+        return [r["path"] for r in self.conn.execute(
+            "SELECT path FROM issued_files WHERE kind = ? ORDER BY id DESC LIMIT ?", (kind, limit))]
 
     def record_issued(self, unit_code: str, kind: str, form_id: str, content_hash: str,
                       path: str, sha256: str, event: str, detail: dict | None = None) -> bool:

@@ -7,6 +7,8 @@ command either works on a consistent campaign or stops with every problem listed
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import os
 import secrets
 import shutil
@@ -31,6 +33,10 @@ OUT_DIR = "out"
 BACKUP_DIR = "backup"
 MAIL_DIR = "mail"  # editable message templates
 
+MIN_SECRET_BYTES = 16
+SECRET_FINGERPRINT = "secret_fingerprint"  # ledger meta key
+_FINGERPRINT_LABEL = b"formkit: fingerprint of secret.key, v1"
+
 
 @dataclass
 class Workspace:
@@ -40,6 +46,7 @@ class Workspace:
     catalogs: dict[str, Catalog]
     surveys: dict[str, Survey]
     warnings: list[Finding] = field(default_factory=list)
+    secret_key: bytes = field(default=b"", repr=False)  # checked by open_workspace
 
     @property
     def ledger_path(self) -> Path:
@@ -64,10 +71,14 @@ class Workspace:
         return self.root / ref if ref else None
 
     def ledger(self) -> Ledger:
-        return Ledger(self.ledger_path)
+        return open_ledger(self.root)
 
     def secret(self) -> bytes:
-        return bytes.fromhex((self.root / SECRET_FILE).read_text("ascii").strip())
+        """The HMAC key that signs and verifies forms, checked against the ledger (check_secret)."""
+        if not self.secret_key:
+            with self.ledger() as ledger:
+                self.secret_key = check_secret(self.root, ledger)
+        return self.secret_key
 
     def unit(self, code: str) -> Unit:
         for unit in self.units:
@@ -98,15 +109,150 @@ def open_workspace(root: Path | str) -> Workspace:
     catalogs, surveys = _load_trees(root, settings, findings)
     if units is not None:
         findings += _check_units_against(units, catalogs, root / settings.units_file)
-    if not (root / SECRET_FILE).is_file():
-        findings.append(Code.FILE_MISSING(file=str(root / SECRET_FILE)))
     if has_errors(findings) or units is None:
-        raise WorkspaceError(f"Không gian làm việc '{root}' có lỗi cấu hình, chưa dùng được.",
+        raise WorkspaceError(f"Thư mục đợt đánh giá '{root}' có lỗi cấu hình, chưa dùng được.",
                              findings)
+    read_secret(root)  # a broken key file is refused before the ledger is even opened
     workspace = Workspace(root, settings, units, catalogs, surveys, findings)
     with workspace.ledger() as ledger:
+        workspace.secret_key = check_secret(root, ledger)
         ledger.sync_units(units)
     return workspace
+
+
+# ---- the secret key: one owner of reading and validating secret.key
+
+def _restore_advice(path: Path) -> str:
+    return (f"Hãy chép lại tệp {path} từ bản sao lưu (đúng tệp đã dùng khi phát hành biểu mẫu) rồi "
+            "chạy lại lệnh. Không tạo khóa mới khi đã phát hành biểu mẫu: biểu mẫu đã gửi đi sẽ "
+            "không còn được nhận ra.")
+
+
+def read_secret(root: Path) -> bytes:
+    """The campaign's HMAC key from secret.key: hex, at least MIN_SECRET_BYTES bytes. Anything
+    else (missing, empty, not hex, too short) is a WorkspaceError naming the file and what to do."""
+    path = Path(root) / SECRET_FILE
+    advice = _restore_advice(path)
+    if not path.is_file():
+        raise WorkspaceError(f"Không tìm thấy tệp khóa bí mật {path}. {advice} Nếu đợt đánh giá "
+                             "chưa phát hành biểu mẫu nào, có thể tạo khóa mới bằng: formkit init "
+                             f"{root} --force")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WorkspaceError(f"Không đọc được tệp khóa bí mật {path}: {exc.strerror}. Kiểm tra "
+                             "quyền đọc tệp rồi chạy lại lệnh.") from exc
+    text = data.decode("ascii", errors="replace").strip()
+    if not text:
+        raise WorkspaceError(f"Tệp khóa bí mật {path} bị trống. {advice}")
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise WorkspaceError(f"Tệp khóa bí mật {path} bị hỏng: nội dung không phải dãy chữ số "
+                             f"thập lục phân (0-9, a-f). {advice}") from None
+    if len(key) < MIN_SECRET_BYTES:
+        raise WorkspaceError(f"Khóa bí mật trong tệp {path} quá ngắn ({len(key)} byte, cần ít nhất "
+                             f"{MIN_SECRET_BYTES} byte), có thể tệp đã bị cắt hoặc sửa. {advice}")
+    return key
+
+
+def secret_fingerprint(key: bytes) -> str:
+    """What the ledger keeps of the key: an HMAC of a fixed label (it does not reveal the key)."""
+    return hmac.new(key, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
+
+
+def check_secret(root: Path, ledger: Ledger) -> bytes:
+    """Read secret.key (read_secret) and check it is the key the ledger's forms were signed with.
+
+    The first use records the key's fingerprint in the ledger; a ledger from before fingerprints
+    records it only when the key verifies the forms already issued. A key that differs is a
+    WorkspaceError: restoring the backup of secret.key is the way out."""
+    root = Path(root)
+    key = read_secret(root)
+    fingerprint = secret_fingerprint(key)
+    stored = ledger.meta(SECRET_FINGERPRINT)
+    if stored is None:
+        if _signs_issued_forms(root, ledger, key) is False:
+            raise _changed_key(root)
+        stored = ledger.meta_once(SECRET_FINGERPRINT, fingerprint)
+    if not hmac.compare_digest(stored, fingerprint):
+        raise _changed_key(root)
+    return key
+
+
+def _changed_key(root: Path) -> WorkspaceError:
+    path = root / SECRET_FILE
+    return WorkspaceError(f"Khóa bí mật trong tệp {path} khác với khóa đã ký các biểu mẫu đã phát "
+                          "hành của đợt đánh giá này (ghi trong sổ theo dõi ledger.sqlite). Lệnh "
+                          "đã dừng, chưa phát hành, ghi hay nhận tệp nào. "
+                          f"{_restore_advice(path)}")
+
+
+def _signs_issued_forms(root: Path, ledger: Ledger, key: bytes) -> bool | None:
+    """Whether the key verifies the self-assessment forms on disk that the ledger says were
+    issued; None when there is none to try."""
+    from formkit.forms.identity import SELF_ASSESSMENT
+    from formkit.forms.verify import read_identity
+
+    for relative in ledger.issued_paths(SELF_ASSESSMENT):
+        path = root / relative
+        if path.is_file():
+            check = read_identity(path, key)
+            if check.identity is not None:
+                return check.signature_valid
+    return None
+
+
+# ---- the ledger: never re-created behind the archive's back
+
+def open_ledger(root: Path) -> Ledger:
+    """The workspace's ledger; refused (not re-created) when it is missing or emptied while the
+    archive or out/ holds files that only it can account for."""
+    root = Path(root)
+    path = root / LEDGER_FILE
+    if _ledger_is_empty(path):
+        held = _held_files(root)
+        if held:
+            raise WorkspaceError(
+                f"Sổ theo dõi {path} bị mất hoặc trống, không khớp với thư mục đợt đánh giá: "
+                f"{held} đã có tệp mà chỉ sổ theo dõi ghi nhận. formkit không tạo sổ mới (sẽ mất "
+                f"dấu mọi tệp đã phát hành và đã nhận) và không tự dựng lại sổ. Hãy chép lại tệp "
+                f"{path} từ bản sao lưu rồi chạy lại lệnh. Chỉ khi thật sự muốn làm lại đợt từ "
+                "đầu: chuyển các thư mục archive/ và out/ ra chỗ khác trước.")
+    return Ledger(path)
+
+
+def _ledger_is_empty(path: Path) -> bool:
+    """Missing, zero bytes, or an SQLite file with no schema at all."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return True
+    if size == 0:
+        return True
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False  # not ours to judge here: Ledger reports a damaged file
+    return version == 0 and tables == 0
+
+
+def _held_files(root: Path) -> str:
+    """Which of archive/ and out/ hold files (temporary '.' files aside), as words; '' if none."""
+    held = []
+    for folder in (ARCHIVE_DIR, OUT_DIR):
+        base = root / folder
+        if base.is_dir() and any(p.is_file() and not p.name.startswith(".")
+                                 for p in base.rglob("*")):
+            held.append(f"thư mục {base}")
+    return " và ".join(held)
 
 
 def _load_trees(root: Path, settings: Settings, findings: list[Finding]
@@ -241,7 +387,7 @@ def ensure_state(root: Path) -> list[str]:
         _write_secret(secret)
     if (root / LEDGER_FILE).exists():
         kept.append(LEDGER_FILE)
-    Ledger(root / LEDGER_FILE).close()
+    open_ledger(root).close()
     for folder in (ARCHIVE_DIR, OUT_DIR):
         if (root / folder).exists():
             kept.append(folder + "/")
