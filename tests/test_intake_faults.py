@@ -7,6 +7,8 @@ import json
 import os
 import random
 import sqlite3
+import stat
+import time
 from pathlib import Path
 
 import openpyxl
@@ -123,3 +125,42 @@ def test_a_link_named_on_the_command_line_is_followed_to_a_file_never_to_proc(wo
     assert [(e["name"], e["status"]) for e in report["inputs"]] == [("lối tắt.xlsx", "accepted")]
     assert [p["code"] for p in report["problems"]] == ["file.unreadable", "file.unreadable"]
     assert len(ledger_rows(workspace, "SELECT id FROM received_files")) == 1
+
+
+def test_stale_temp_files_are_removed_on_the_next_collect_fresh_ones_kept(workspace, tmp_path):
+    folder = workspace / "archive" / "ab"
+    folder.mkdir(parents=True)
+    stale = folder / ".ab12cd.xlsx.k2j4h5l6.tmp"  # a receive killed two hours ago (mkstemp name)
+    fresh = folder / ".ab34ef.xlsx.0123456789ab.tmp"  # a receive running right now
+    stale_out = workspace / "out" / "forms" / ".Biểu.xlsx.fedcba987654.tmp"
+    stale_out.parent.mkdir(parents=True, exist_ok=True)
+    kept = folder / "ghi chú.tmp"  # not an atomic write's temp file
+    for path in (stale, fresh, stale_out, kept):
+        path.write_bytes(b"half a file")
+    two_hours_ago = time.time() - 7200
+    for path in (stale, stale_out, kept):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    (tmp_path / "biểu.xlsx").write_bytes(filled(workspace, "001"))
+    assert run_cli("collect", workspace, tmp_path / "biểu.xlsx").exit_code == 0
+    assert not stale.exists() and not stale_out.exists()
+    assert fresh.exists() and kept.exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+@pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o027, 0o640)])
+def test_outputs_follow_the_umask_the_secret_stays_private(tmp_path, umask, expected):
+    old = os.umask(umask)
+    try:
+        root = tmp_path / "cchc-2020"
+        assert run_cli("init", root).exit_code == 0
+        assert run_cli("forms", root, "--unit", "001").exit_code == 0
+        (tmp_path / "biểu.xlsx").write_bytes(filled(root, "001"))
+        assert run_cli("collect", root, tmp_path / "biểu.xlsx").exit_code == 0
+    finally:
+        os.umask(old)
+    written = [p for folder in ("out", "archive") for p in (root / folder).rglob("*") if p.is_file()]
+    assert any(p.suffix == ".xlsx" and p.is_relative_to(root / "archive") for p in written)
+    assert len(written) >= 3  # the form, the archived return, the intake report
+    assert {p.relative_to(root).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in written} == {
+        p.relative_to(root).as_posix(): expected for p in written}
+    assert stat.S_IMODE((root / "secret.key").stat().st_mode) == 0o600

@@ -15,11 +15,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from formkit.fileio import atomic_write_bytes
+from formkit.fileio import atomic_write_bytes, remove_stale_temp_files
 from formkit.intake.sources import InputItem
 from formkit.ledger import Ledger, now_text
 
 PENDING = "pending"
+SWEPT_FOLDERS = ("archive", "out")  # where atomic writes of a killed run leave temp files
 SAFE_SUFFIX_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
@@ -31,6 +32,12 @@ class Archived:
     first_name: str  # the name under which this content first arrived
     first_at: str
     status: str  # the stored status: 'pending' until examined
+
+
+def remove_stray_temp_files(root: Path) -> list[Path]:
+    """Temp files that killed runs left in the workspace's archive/ and out/ (old enough that no
+    running writer owns them): removed at the start of each collect."""
+    return [path for folder in SWEPT_FOLDERS for path in remove_stale_temp_files(root / folder)]
 
 
 def archive_path_for(sha256: str, name: str) -> str:

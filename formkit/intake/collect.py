@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from formkit.findings import Code, Finding
-from formkit.intake.archive import PENDING, Archived, archive
+from formkit.intake.archive import PENDING, Archived, archive, remove_stray_temp_files
 from formkit.intake.examine import ACCEPTED, WARNINGS, Examination, examine
 from formkit.intake.identify import IntakeContext
 from formkit.intake.report import write_feedback, write_intake_report  # outputs (issue 4)
@@ -81,6 +81,7 @@ def intake_context(workspace: Workspace) -> IntakeContext:
 def collect(workspace: Workspace, inputs: Sequence[Path], jobs: int = 1,
             progress: Progress | None = None) -> CollectReport:
     """Receive files, folders and .eml messages into the workspace (see module docstring)."""
+    remove_stray_temp_files(workspace.root)
     items, problems = expand_inputs(inputs)
     results: list[InputResult] = []
     todo: dict[int, tuple[Archived, InputItem]] = {}
