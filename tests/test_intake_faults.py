@@ -16,6 +16,7 @@ import pytest
 from conftest import run_cli
 
 from formkit.forms import FormFactory
+from formkit.intake.sources import read_regular, readable
 from formkit.simulate import fill_form, simulated_entries
 from formkit.workspace import open_workspace
 
@@ -49,6 +50,24 @@ def report_text(path: str) -> str:
 def ledger_rows(root: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(root / "ledger.sqlite") as conn:
         return conn.execute(sql).fetchall()
+
+
+@pytest.mark.parametrize("raw, shown", [
+    (WINDOWS_NAME, "Báo cáo Đánh giá.xlsx"),
+    ("Biểu ".encode() + b"\xd0\xe1nh gi\xe1.xlsx", "Biểu Đánh giá.xlsx"),  # part UTF-8, part cp1258
+    ("Tờ khai.xlsx".encode(), "Tờ khai.xlsx"),  # valid UTF-8 stays as it is
+    (b"a\x81b.xlsx", "a\ufffdb.xlsx"),  # a byte cp1258 has no letter for
+])
+def test_readable_names(raw, shown):
+    text = raw.decode("utf-8", "surrogateescape")
+    assert readable(text) == shown
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_in_place_of_a_listed_file_is_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "ống")
+    with pytest.raises(OSError, match="không phải tệp thông thường"):
+        read_regular(tmp_path / "ống")
 
 
 @POSIX_ONLY

@@ -194,7 +194,7 @@ class _Walk:
         if real in self.seen_files:
             return
         self.seen_files.add(real)
-        if _is_message_file(real):
+        if _is_message_file(real, path.suffix):
             items, findings = _message_items(real, path)
             self.items.extend(items)
             self.findings.extend(findings)
@@ -229,13 +229,14 @@ def _reason(exc: Exception) -> str:
     return getattr(exc, "strerror", None) or type(exc).__name__
 
 
-def _is_message_file(path: Path) -> bool:
-    """An .eml file, or any file whose content starts like an RFC 822 message."""
+def _is_message_file(path: Path, suffix: str) -> bool:
+    """An .eml file (by the name it was given as), or any file whose content starts like an
+    RFC 822 message."""
     try:
         head = read_regular(path, HEAD_SIZE)
     except OSError:
         return False  # received as a plain file; reading it later reports the problem
-    if path.suffix.lower() == EML_SUFFIX:
+    if suffix.lower() == EML_SUFFIX:
         return not head.startswith(_BINARY_SIGNATURES) and b"\x00" not in head
     return _looks_like_message(head)
 
