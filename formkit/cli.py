@@ -2,7 +2,8 @@
 
 Each command converts its arguments, calls one library function and renders the result as
 Vietnamese text or, with --json, as JSON on stdout. Exit codes: 0 ok, 1 done but some input
-rejected or invalid, 2 usage or configuration error.
+rejected or invalid, 2 usage, configuration or environment (disk full, read-only, locked), 3 a bug
+in formkit (one line on the console, the traceback in logs/ of the workspace).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from formkit import __version__
 from formkit.catalog import Catalog, canonical_content, load_catalog
 from formkit.catalog_export import export_catalog_workbook
 from formkit.datafiles import check_data_file, describe_summary
-from formkit.errors import FormkitError
+from formkit.errors import FormkitError, environment_error, write_error_log
 from formkit.findings import Finding
 from formkit.resources import example_names
 from formkit.status import UNIT_STATE_LABELS, StatusReport, Totals, campaign_status, local_time
@@ -29,7 +30,8 @@ from formkit.text import format_number, parse_date
 from formkit.units import UNIT_TYPES
 from formkit.workspace import init_workspace, open_workspace
 
-EXIT_OK, EXIT_REJECTED, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_CONFIG, EXIT_BUG = 0, 1, 2, 3
+LOG_DIR = "logs"  # under the workspace: tracebacks of unexpected errors
 
 
 def _utf8_streams() -> None:
@@ -75,31 +77,65 @@ def workspace_argument(func: Callable) -> Callable:
 
 
 def reports_errors(func: Callable) -> Callable:
-    """Turn FormkitError (and a file locked by another program) into a Vietnamese message and exit
-    code 2, in one place."""
+    """Turn FormkitError and failures of the machine (disk full, read-only, no permission, file
+    locked) into a Vietnamese message and exit code 2, and any other exception (a bug) into one
+    line, a log file and exit code 3, in one place."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            try:
-                return func(*args, **kwargs)
-            except PermissionError as exc:  # on Windows: the file is open in Excel or Word
-                raise FormkitError(f"Không ghi hoặc xóa được tệp {exc.filename}: tệp đang mở trong "
-                                   "chương trình khác hoặc không có quyền ghi. Đóng tệp rồi chạy lại "
-                                   "lệnh (chạy lại là an toàn).") from exc
-        except FormkitError as exc:
-            if kwargs.get("as_json"):
-                print_json({"ok": False, "error": exc.message,
-                            "findings": [f.to_dict() for f in exc.findings]})
-            else:
-                click.echo(f"Lỗi: {exc.message}", err=True)
-                print_findings(exc.findings, err=True)
-            sys.exit(EXIT_CONFIG)
+            return func(*args, **kwargs)
+        except _PASS_THROUGH:
+            raise
+        except Exception as exc:  # the one place every failure is told apart
+            fail(exc, kwargs.get("directory"), bool(kwargs.get("as_json")))
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# click's own ways of ending a command (usage errors, --help, exit codes) are not failures
+_PASS_THROUGH = (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort)
+
+
+def fail(exc: Exception, directory: Path | None, as_json: bool) -> None:
+    """Report exc and exit: 2 for what the user or the machine can fix, 3 for a bug in formkit."""
+    from formkit.workspace import is_workspace
+
+    workspace = Path(directory) if directory is not None and is_workspace(Path(directory)) else None
+    error = exc if isinstance(exc, FormkitError) else environment_error(exc, workspace)
+    if error is not None:
+        if as_json:
+            print_json({"ok": False, "error": error.message,
+                        "findings": [f.to_dict() for f in error.findings]})
+        else:
+            click.echo(f"Lỗi: {error.message}", err=True)
+            print_findings(error.findings, err=True)
+        sys.exit(EXIT_CONFIG)
+    log = write_error_log((workspace / LOG_DIR if workspace else Path.cwd()).resolve(), exc,
+                          sys.argv)
+    where = (f"Chi tiết đã ghi vào {log}; hãy gửi tệp này cho bộ phận hỗ trợ." if log else
+             "Không ghi được tệp chi tiết lỗi; hãy chạy lại lệnh và báo cho bộ phận hỗ trợ.")
+    line = f"Lỗi không mong đợi trong formkit (lỗi phần mềm: {type(exc).__name__}). {where}"
+    if as_json:
+        print_json({"ok": False, "error": line, "bug": True, "log": str(log) if log else None})
+    click.echo(line, err=True)
+    sys.exit(EXIT_BUG)
+
+
+class FormkitGroup(click.Group):
+    """The top command: whatever a subcommand lets through still ends as exit 2 or 3 (fail)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except _PASS_THROUGH:
+            raise
+        except Exception as exc:  # commands without @reports_errors
+            fail(exc, None, False)
+
+
+@click.group(cls=FormkitGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="formkit")
 def main() -> None:
     """formkit: tổ chức đợt xác định Chỉ số cải cách hành chính (Chỉ số CCHC) trên Excel và Word.
