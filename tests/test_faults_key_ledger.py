@@ -199,3 +199,26 @@ def test_a_ledger_lost_before_anything_was_issued_is_simply_created(workspace):
     (workspace / "ledger.sqlite").unlink()
     assert run_cli("status", workspace).exit_code == 0
     assert ledger_rows(workspace)["units"] == 52
+
+
+OTHER_COMMANDS = {
+    "send": ("send", "{ws}", "--dry-run"),
+    "survey-entry": ("survey", "entry", "{ws}"),
+    "survey-collect": ("survey", "collect", "{ws}", "{inbox}"),
+    "appraise-sheets": ("appraise", "sheets", "{ws}"),
+    "appraise-collect": ("appraise", "collect", "{ws}", "{inbox}"),
+    "scores": ("scores", "{ws}"),
+}
+
+
+@pytest.mark.parametrize("case", ["empty", "changed"])
+@pytest.mark.parametrize("command", sorted(OTHER_COMMANDS))
+def test_every_command_that_signs_or_verifies_refuses_a_bad_key(ws, case, command):
+    before_rows, before_out = ledger_rows(ws), tree(ws, "out")
+    break_key(ws, case)
+    args = [a.format(ws=ws, inbox=ws.parent / "inbox") for a in OTHER_COMMANDS[command]]
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.output
+    assert "secret.key" in result.stderr and "Traceback" not in result.output
+    assert ledger_rows(ws) == before_rows and tree(ws, "out") == before_out
+    assert tree(ws, "archive") == {}
