@@ -56,7 +56,7 @@ def check_workspace(root: Path | str, action: str = "") -> CheckReport:
                              sort_findings([*exc.findings, *more])) from None
     findings = sort_findings([*workspace.warnings, *year_findings(workspace)])
     if has_errors(findings):
-        raise WorkspaceError(_refusal(f"Không gian làm việc '{root}' có lỗi cấu hình.", action, root),
+        raise WorkspaceError(_refusal(f"Thư mục đợt đánh giá '{root}' có lỗi cấu hình.", action, root),
                              findings)
     return CheckReport(workspace, findings)
 

@@ -269,7 +269,7 @@ def check(directory: Path, as_json: bool) -> None:
     if as_json:
         print_json(summary)
         return
-    click.echo(f"Không gian làm việc {workspace.root}: cấu hình hợp lệ "
+    click.echo(f"Thư mục đợt đánh giá {workspace.root}: cấu hình hợp lệ "
                f"({workspace.settings.campaign.title}).")
     for unit_type, count in summary["units"].items():
         click.echo(f"  {UNIT_TYPES[unit_type]}: {count} đơn vị")

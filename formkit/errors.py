@@ -97,8 +97,9 @@ def environment_error(exc: BaseException, workspace: Path | None = None) -> Form
             return FormkitError(f"Không ghi được sổ theo dõi {where}: tệp hoặc ổ đĩa chỉ cho phép "
                                 f"đọc. Mở quyền ghi cho tệp và thư mục chứa nó rồi {_RERUN}.")
         if "database is locked" in text or "database is busy" in text:
-            return FormkitError(f"Sổ theo dõi {where} đang bị một lệnh formkit hoặc chương trình "
-                                f"khác giữ. Chờ lệnh đó xong (hoặc đóng chương trình) rồi {_RERUN}.")
+            return FormkitError(f"Sổ theo dõi {where} đang được một lệnh formkit khác hoặc chương "
+                                "trình khác sử dụng (bị khóa). Chờ lệnh đó chạy xong (hoặc đóng "
+                                f"chương trình) rồi {_RERUN}.")
         if "disk i/o error" in text or "unable to open database" in text:
             return FormkitError(f"Không đọc ghi được sổ theo dõi {where} (lỗi ổ đĩa hoặc không có "
                                 f"quyền vào thư mục). Kiểm tra ổ đĩa và quyền rồi {_RERUN}.")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from formkit.errors import LedgerError
+from formkit.errors import LedgerError, environment_error
 from formkit.units import Unit
 
 
@@ -290,6 +290,9 @@ class Ledger:
             self.conn.execute("PRAGMA busy_timeout = 10000")
             migrate(self.conn, migrations)
         except sqlite3.DatabaseError as exc:
+            environment = environment_error(exc, path.parent)  # locked, full, read-only
+            if environment is not None:
+                raise LedgerError(environment.message) from exc
             raise LedgerError(f"Không mở được sổ theo dõi {path}: {exc}. Tệp có thể bị hỏng; "
                               "hãy khôi phục từ bản sao lưu.") from exc
 

@@ -146,3 +146,19 @@ def test_an_output_folder_without_write_permission_is_exit_2(ws):
     finally:
         (ws / "out").chmod(0o755)
     assert result.exit_code == 2 and "quyền ghi" in result.stderr
+
+
+def test_a_ledger_locked_by_another_program_is_exit_2_not_a_damaged_file(ws):
+    """Another program holds the ledger (here: an exclusive SQLite transaction) past formkit's
+    wait: exit 2 saying it is in use, not 'damaged, restore the backup'."""
+    holder = sqlite3.connect(ws / "ledger.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = formkit("status", ws)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 2, result.stderr
+    assert "bị khóa" in result.stderr and "ledger.sqlite" in result.stderr
+    assert "sao lưu" not in result.stderr and "Traceback" not in result.stderr
+    assert run_cli("status", ws).exit_code == 0
