@@ -322,6 +322,17 @@ def test_a_dtd_in_the_package_relationships_refuses_the_file(form_bytes):
     assert finding.code == Code.UNSAFE_XML.code
 
 
+def test_an_entity_bomb_in_the_content_types_refuses_the_file(form_bytes):
+    """[Content_Types].xml is only sniffed, never parsed; a package declaring entities is refused."""
+    with zipfile.ZipFile(io.BytesIO(form_bytes)) as package:
+        types = package.read("[Content_Types].xml")
+    dtd = BILLION_LAUGHS.split(b"?>", 1)[1].split(b"<sst", 1)[0]  # <!DOCTYPE lolz [...]>
+    bomb = types.replace(b"<Types", dtd + b"<Types", 1)
+    assert has_dtd(bomb) and b"spreadsheetml" in bomb
+    finding = refused(rezip(form_bytes, {"[Content_Types].xml": bomb}))
+    assert finding.code == Code.UNSAFE_XML.code and "[Content_Types].xml" in finding.message
+
+
 # --- Encrypted and legacy workbooks (real tools) ---------------------------------------------------
 
 def test_a_password_encrypted_workbook(form_bytes):

@@ -26,7 +26,7 @@ from formkit.appraisal.examine import (
 from formkit.appraisal.identity import APPRAISAL
 from formkit.findings import Code, Finding
 from formkit.forms.identity import SELF_ASSESSMENT
-from formkit.intake.archive import PENDING, Archived, archive
+from formkit.intake.archive import PENDING, Archived, archive, remove_stray_temp_files
 from formkit.intake.collect import RECEIVE_BATCH, RECORD_BATCH, _chunks
 from formkit.intake.current import current_returns
 from formkit.intake.examine import ACCEPTED, REJECTED, WARNINGS
@@ -109,6 +109,7 @@ def appraisal_context(workspace: Workspace) -> AppraisalContext:
 def collect_appraisals(workspace: Workspace, inputs: Sequence[Path], jobs: int = 1,
                        progress: Progress | None = None) -> AppraisalCollectReport:
     """Receive appraisal workbooks (files, folders, .eml) into the workspace; see the module."""
+    remove_stray_temp_files(workspace.root)  # what killed receives left
     items, problems = expand_inputs(inputs)
     results: list[FileResult] = []
     todo: dict[int, tuple[Archived, InputItem, FileResult]] = {}

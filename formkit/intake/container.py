@@ -249,6 +249,10 @@ def open_package(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS
     kind = _zip_kind(data, archive)
     if kind not in SPREADSHEETS:
         return None, [_refusal(kind, name)]
+    types = _peek(data, archive, _index(archive).get("[content_types].xml"))
+    if has_dtd(types):  # never parsed, but a package that declares entities is hostile: refused
+        detail = "phần [Content_Types].xml có khai báo DOCTYPE/ENTITY"
+        return None, [Code.UNSAFE_XML(file=name, detail=detail)]
     package = Package(data, archive, name, kind, limits)
     try:
         package.workbook_part = package.find_workbook()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from formkit.findings import Code, Finding
-from formkit.intake.archive import PENDING, Archived, archive
+from formkit.intake.archive import PENDING, Archived, archive, remove_stray_temp_files
 from formkit.intake.sources import InputItem, expand_inputs
 from formkit.ledger import Ledger, now_text
 from formkit.survey.doubleentry import Disagreement, current_entries, differences, disagreements
@@ -88,6 +88,7 @@ def collect_entries(workspace: Workspace, inputs: Sequence[Path], progress: Prog
                     ) -> SurveyCollectReport:
     """Receive entry workbooks (files, folders, .eml messages) into the workspace; see the module
     docstring. Safe to re-run: a file already collected is reported as a duplicate."""
+    remove_stray_temp_files(workspace.root)  # what killed receives left
     items, problems = expand_inputs(inputs)
     results: list[EntryResult] = []
     todo: dict[int, tuple[Archived, InputItem, EntryResult]] = {}
