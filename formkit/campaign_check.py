@@ -23,7 +23,7 @@ from formkit.text import format_short_date
 from formkit.workspace import SETTINGS_FILE, Workspace, open_workspace
 from formkit.yamlsrc import YList, YMap, load_yaml
 
-ORDER = ("phát hành biểu mẫu → hạn gửi báo cáo tự đánh giá → họp Hội đồng thẩm định → hạn hoàn "
+ORDER = ("phát hành biểu mẫu → hạn gửi biểu tự đánh giá → họp Hội đồng thẩm định → hạn hoàn "
          "thành thẩm định → báo cáo kết quả → quyết định công bố")
 EXAMPLE_DOMAIN = re.compile(r"(?i)\b(?:[\w-]+\.)*(?:example\.(?:com|org|net)|[\w-]+\.(?:example|test|"
                             r"invalid|localhost))\b")
@@ -158,7 +158,7 @@ def _campaign_dates(tree: YMap, settings: Settings) -> list[list[_Date]]:
     meeting = sessions or one("ngày họp Hội đồng thẩm định", minutes.date,
                               "documents", "minutes", "date")
     return [one("ngày phát hành biểu mẫu", settings.campaign.issue_date, "campaign", "issue_date"),
-            one("hạn gửi báo cáo tự đánh giá", settings.deadlines.self_assessment,
+            one("hạn gửi biểu tự đánh giá", settings.deadlines.self_assessment,
                 "deadlines", "self_assessment"),
             meeting,
             one("hạn hoàn thành thẩm định", settings.deadlines.appraisal, "deadlines", "appraisal"),

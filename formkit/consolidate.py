@@ -61,6 +61,10 @@ GAP_TEXTS = {
     SURVEY_GAPS: "có tiêu chí điều tra xã hội học không có phiếu hợp lệ",
     SURVEY_SHORT: "số phiếu điều tra xã hội học hợp lệ thấp hơn mức tối thiểu",
 }
+# How the ranking treats a unit with gaps, said after its reasons in every output (by its status).
+TREATMENT_TEXTS = {MISSING_ZERO: "điểm các tiêu chí thẩm định được tính bằng 0, vẫn xếp hạng",
+                   EXCLUDED: "không xếp hạng", INCOMPLETE: "kết quả tạm thời, chờ bổ sung dữ liệu",
+                   OK: "vẫn tính điểm và xếp hạng"}
 BLOCKING_GAPS = frozenset({NOT_APPRAISED, STALE_APPRAISAL, NO_SURVEY, SURVEY_GAPS})
 NO_RETURN_GAPS = (NO_RETURN, REJECTED, WRONG_FILE)
 
@@ -207,6 +211,11 @@ class UnitResult:
     def complete(self) -> bool:
         """Every datum is in: the unit counts in the statistics."""
         return not self.gaps
+
+    @property
+    def treatment(self) -> str:
+        """How the ranking treats the unit's gaps ('' when complete)."""
+        return TREATMENT_TEXTS[self.status] if self.gaps else ""
 
     @property
     def criteria(self) -> dict[str, Fraction]:

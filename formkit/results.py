@@ -34,11 +34,8 @@ from pathlib import Path
 import xlsxwriter
 
 from formkit.consolidate import (
-    EXCLUDED,
     GAP_TEXTS,
-    INCOMPLETE,
     MISSING_ZERO,
-    OK,
     SURVEY_SHORT,
     Gap,
     Results,
@@ -155,21 +152,16 @@ def workbook_bytes(results: Results) -> bytes:
 MARK = " (*)"  # after the name of a unit without complete data, in every table and chart
 SHEET_WORDS = {"so": "Sở", "district": "Quận, huyện"}  # sheet names are at most 31 characters
 
-TREATMENT = {MISSING_ZERO: "tính 0 điểm phần thẩm định, vẫn xếp hạng",
-             EXCLUDED: "không xếp hạng", INCOMPLETE: "kết quả tạm thời, chờ bổ sung dữ liệu",
-             OK: "vẫn tính điểm và xếp hạng"}
-
-
 def title(results: Results) -> str:
     return f"Kết quả Chỉ số CCHC năm {results.meta.get('year', '')}"
 
 
-TYPE_LABELS = {"so": "Sở, cơ quan tương đương Sở", "district": "UBND quận, huyện, thị xã"}
-
-
 def type_label(unit_type: str) -> str:
-    """How a table's row or column names the units of a type."""
-    return TYPE_LABELS.get(unit_type) or UNIT_TYPES.get(unit_type, unit_type)
+    """How a table's row or column names the units of a type: 'UBND quận, huyện, thị xã'."""
+    if unit_type in GROUP_WORDS:
+        counted = GROUP_WORDS[unit_type].counted
+        return counted[:1].upper() + counted[1:]
+    return UNIT_TYPES.get(unit_type, unit_type)
 
 
 def group_heading(unit_type: str) -> str:
@@ -191,11 +183,11 @@ def marked(name: str, unit: UnitResult) -> str:
 
 
 def reasons(unit: UnitResult) -> str:
-    """'Không gửi báo cáo tự đánh giá; tính 0 điểm phần thẩm định, vẫn xếp hạng.' ('' if complete)."""
+    """'Không gửi biểu tự đánh giá, chấm điểm; điểm các tiêu chí thẩm định được tính bằng 0, vẫn xếp
+    hạng.' ('' if complete)."""
     if unit.complete:
         return ""
-    parts = [_gap_text(g) for g in unit.gaps]
-    text = "; ".join([*parts, *([TREATMENT[unit.status]] if unit.status in TREATMENT else [])])
+    text = "; ".join([*(_gap_text(g) for g in unit.gaps), unit.treatment])
     return text[:1].upper() + text[1:] + "."
 
 
@@ -372,7 +364,7 @@ def _band_counts(sheet, results: Results, types: list[str], row: int, f: dict) -
         zero = [u for u in results.of_type(unit_type) if u.status == MISSING_ZERO]
         if zero:
             bands = sorted({u.band for u in zero if u.band})
-            texts.append(f"{type_label(unit_type)}: {len(zero)} đơn vị không có báo cáo tự đánh "
+            texts.append(f"{type_label(unit_type)}: {len(zero)} đơn vị không có biểu tự đánh "
                          "giá hợp lệ được tính 0 điểm phần thẩm định"
                          + (f" và được xếp loại {', '.join(bands)}" if bands else "") + ".")
     return notes(sheet, row, texts, GRID - 1, GRID * GRID_WIDTH, f) + 1

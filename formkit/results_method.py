@@ -57,10 +57,10 @@ def method_entries(results: Results) -> list[tuple[str, str]]:
             "dụng tại trang Xếp hạng)." if differ else "")),
         ("Xếp hạng", meta["rank_rule"]),
         ("Xếp loại", bands_text(results)),
-        ("Đơn vị không có báo cáo tự đánh giá hợp lệ", "Đơn vị không gửi báo cáo tự đánh giá, "
-         "có báo cáo không hợp lệ mà chưa gửi lại hoặc gửi văn bản khác thay cho biểu tự đánh "
-         "giá " + MISSING_WORDS.get(results.missing_rule, MISSING_WORDS["zero"])),
-        ("Đơn vị chưa có đủ dữ liệu", "Đơn vị chưa có đủ dữ liệu (không có báo cáo tự đánh giá "
+        ("Đơn vị không có biểu tự đánh giá hợp lệ", "Đơn vị không gửi biểu tự đánh giá, chấm "
+         "điểm, có biểu chưa được chấp nhận mà chưa gửi lại hoặc gửi văn bản khác thay cho biểu "
+         "tự đánh giá " + MISSING_WORDS.get(results.missing_rule, MISSING_WORDS["zero"])),
+        ("Đơn vị chưa có đủ dữ liệu", "Đơn vị chưa có đủ dữ liệu (không có biểu tự đánh giá "
          "hợp lệ, chưa có kết quả thẩm định, chưa có điểm điều tra xã hội học hoặc số phiếu điều "
          "tra hợp lệ dưới mức tối thiểu) được đánh dấu (*) và ghi rõ lý do tại trang Tổng hợp và "
          "cột Ghi chú của trang Xếp hạng. Giá trị trung bình, trung vị, cao nhất, thấp nhất, số "

@@ -68,7 +68,7 @@ DECISION = {
     "reference": "số      /QĐ-UBND ngày 05 tháng 3 năm 2021",
     "appendices": [{"numeral": numeral, "title": f"CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2020 ({numeral})",
                     "areas": AREAS, "rows": [unit_row(n) for n in range(1, 4)], "show_max": numeral == "I",
-                    "notes": ["(1) Sở A: không gửi báo cáo tự đánh giá."],
+                    "notes": ["(1) Sở A: không gửi biểu tự đánh giá."],
                     "coverage": "Có 1/3 đơn vị chưa đủ dữ liệu."}
                    for numeral in ("I", "II")],
 }
@@ -111,7 +111,7 @@ def report_context(template: DocxTemplate, *, previous: bool, bands: bool) -> di
              "median": "84,00", "highest": {"name": "Sở A", "total": "92,76"},
              "lowest": {"name": "Sở C", "total": "70,00"}, "above": "2", "below": "1",
              "coverage": "Các đơn vị chưa đủ kết quả được ghi chú dưới Bảng 1.", "show_max": True,
-             "notes": ["(1) Sở D: không gửi báo cáo tự đánh giá."],
+             "notes": ["(1) Sở D: không gửi biểu tự đánh giá."],
              "table": "Bảng 1. Kết quả xếp hạng", "chart_note": "(*) Đơn vị chưa đủ kết quả.",
              "caption_ranking": "Biểu đồ 1. Chỉ số", "caption_areas": "Biểu đồ 2. Lĩnh vực",
              "caption_change": "Biểu đồ 3. Thay đổi" if previous else "",

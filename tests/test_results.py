@@ -376,8 +376,8 @@ def test_coverage_marks_reasons_and_the_adjustment_sign(demo_book, demo):
     deducted = [u for u in so if u.adjustment is not None and u.adjustment < 0]
     assert deducted and all(rows[u.document_name][adjustment] < 0 for u in deducted)
     no_return = [u for u in so if u.status == "missing-zero"]
-    assert no_return and all("tính 0 điểm phần thẩm định" in rows[u.document_name]["Ghi chú"]
-                             for u in no_return)
+    assert no_return and all("điểm các tiêu chí thẩm định được tính bằng 0, vẫn xếp hạng"
+                             in rows[u.document_name]["Ghi chú"] for u in no_return)
     method = " ".join(_texts(book["Phương pháp"]))
     assert "tổng điểm / tổng điểm tối đa áp dụng × 100" in method
     assert "chỉ tính trên các đơn vị có đủ dữ liệu" in method

@@ -55,13 +55,13 @@ def build_contexts(workspace: Workspace, results: Results) -> DocumentContexts:
     order = {u.code: i for i, u in enumerate(workspace.sorted_units())}
     units = sorted(results.units, key=lambda u: order[u.code])
     sittings = hearings(workspace.settings, [u.code for u in units])
-    deadline = workspace.settings.deadlines.self_assessment
-    states = {s.unit.code: s for s in campaign_status(workspace, deadline).units}
+    status = campaign_status(workspace, workspace.settings.deadlines.self_assessment)
+    states = {s.unit.code: s for s in status.units}
     reminders = messages_sent(workspace, REMINDER_KIND)
     minutes = {u.code: minutes_context(workspace, results, u, appraisals.get(u.code), sittings[u.code],
                                        states.get(u.code), tuple(reminders.get(u.code, ())))
                for u in units}
-    return DocumentContexts(minutes, report_context(workspace, results, list(appraisals.values())),
+    return DocumentContexts(minutes, report_context(workspace, results, list(appraisals.values()), status),
                             decision_context(workspace, results))
 
 

@@ -27,14 +27,16 @@ from formkit.documents.common import (
 )
 from formkit.documents.report_groups import group, treatment
 from formkit.documents.sessions import council_period
-from formkit.status import campaign_status
+from formkit.status import StatusReport, campaign_status
 from formkit.survey.status import StatusTotal, survey_status
 from formkit.text import deadline_phrase, format_short_date, sentence_case
 from formkit.workspace import Workspace
 
 
-def report_context(workspace: Workspace, results: Results, appraisals: list[CurrentAppraisal]) -> dict:
-    """The Báo cáo kết quả of the campaign, signed for the Sở that ran it."""
+def report_context(workspace: Workspace, results: Results, appraisals: list[CurrentAppraisal],
+                   status: StatusReport | None = None) -> dict:
+    """The Báo cáo kết quả of the campaign, signed for the Sở that ran it (`status`: the campaign's
+    status at the self-assessment deadline, when the caller has it)."""
     settings = workspace.settings
     report = settings.documents.report
     head = header(short_caps(settings.campaign.parent_body), caps(settings.campaign.issuing_body),
@@ -52,17 +54,19 @@ def report_context(workspace: Workspace, results: Results, appraisals: list[Curr
                           f"của {subject(results)}",
             "basis": [line[len("Căn cứ "):] if line.lower().startswith("căn cứ ") else line
                       for line in listed(settings.documents.decision.legal_basis)],
-            "process": process(workspace, results, appraisals),
+            "process": process(workspace, results, appraisals, status),
             "groups": groups,
             "assessment": assessment(workspace, results),
             "missing": [f"{display[u.code]}: {treatment(u)}" for u in results.units if u.gaps],
             "has_previous": has_previous}
 
 
-def process(workspace: Workspace, results: Results, appraisals: list[CurrentAppraisal]) -> dict:
+def process(workspace: Workspace, results: Results, appraisals: list[CurrentAppraisal],
+            status: StatusReport | None = None) -> dict:
     """Forms issued and returns received, the council's work, questionnaires issued and valid."""
     settings = workspace.settings
-    totals = campaign_status(workspace, settings.deadlines.self_assessment).totals()["all"]
+    status = status or campaign_status(workspace, settings.deadlines.self_assessment)
+    totals = status.totals()["all"]
     survey = survey_status(workspace)
     everything = survey.totals()[-1]
     group_names = {(t, g.code): g.name for t, s in workspace.surveys.items() for g in s.groups}

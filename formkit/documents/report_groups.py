@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from formkit.consolidate import EXCLUDED, MISSING_ZERO, Results, TypeSummary, UnitResult, round_half_up
+from formkit.consolidate import Results, TypeSummary, UnitResult, round_half_up
 from formkit.documents.charts import Chart, area_chart, change_chart, ranking_chart
 from formkit.documents.common import (
     GROUP_WORDS,
@@ -89,14 +89,7 @@ def coverage_notes(units: Sequence[UnitResult], display: dict[str, str]) -> dict
 
 def treatment(unit: UnitResult) -> str:
     """The unit's reasons, then how the ranking treats it."""
-    text = "; ".join(unit.notes)
-    if unit.status == MISSING_ZERO:
-        text += "; điểm các tiêu chí thẩm định được tính bằng 0"
-    elif unit.status == EXCLUDED:
-        text += "; không xếp hạng"
-    elif not unit.appraised_by_council:
-        text += "; điểm là kết quả tạm, chưa qua thẩm định"
-    return text
+    return "; ".join([*unit.notes, unit.treatment])
 
 
 def coverage_sentence(summary: TypeSummary, table: int) -> str:
