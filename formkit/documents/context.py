@@ -109,7 +109,7 @@ def _appendix(workspace: Workspace, results: Results, unit_type: str, numeral: s
     tree = results.trees[unit_type]
     display = {u.code: u.document_name for u in workspace.units}
     units = ranking_order(results.of_type(unit_type))
-    notes = coverage_notes(units, display)
+    notes = coverage_notes(units, display, with_treatment=False)  # appendix_coverage says it
     rows = []
     for n, unit in enumerate(units, start=1):
         areas = {a.code: a for a in unit.areas}

@@ -78,12 +78,15 @@ def group(results: Results, summary: TypeSummary, display: dict[str, str], has_p
             "caption_change": charts[2] if has_previous else ""}
 
 
-def coverage_notes(units: Sequence[UnitResult], display: dict[str, str]) -> dict[str, tuple[int, str]]:
-    """Unit code -> (note number, 'Sở X: reasons; how it is scored.') for units with gaps."""
+def coverage_notes(units: Sequence[UnitResult], display: dict[str, str], with_treatment: bool = True
+                   ) -> dict[str, tuple[int, str]]:
+    """Unit code -> (note number, 'Sở X: reasons; how it is scored.') for units with gaps; without
+    the treatment where one sentence under the notes states it for all (the decision's appendix)."""
     notes = {}
     for unit in units:
         if unit.gaps:
-            notes[unit.code] = (len(notes) + 1, f"{display[unit.code]}: {treatment(unit)}.")
+            text = treatment(unit) if with_treatment else "; ".join(unit.notes)
+            notes[unit.code] = (len(notes) + 1, f"{display[unit.code]}: {text}.")
     return notes
 
 
