@@ -52,8 +52,8 @@ NOT_APPRAISED, STALE_APPRAISAL = "not_appraised", "stale_appraisal"
 NO_SURVEY, SURVEY_GAPS, SURVEY_SHORT = "no_survey", "survey_gaps", "survey_short"
 GAP_TEXTS = {
     NO_RETURN: "không gửi biểu tự đánh giá, chấm điểm",
-    REJECTED: ("biểu tự đánh giá, chấm điểm chưa được chấp nhận; đơn vị đã được đề nghị sửa nhưng chưa "
-               "gửi lại"),
+    REJECTED: ("biểu tự đánh giá, chấm điểm chưa được chấp nhận; đơn vị đã được đề nghị chỉnh sửa, bổ "
+               "sung nhưng chưa gửi lại"),
     WRONG_FILE: "gửi văn bản khác thay cho biểu tự đánh giá, chấm điểm, chưa gửi biểu",
     NOT_APPRAISED: "chưa có kết quả thẩm định",
     STALE_APPRAISAL: "kết quả thẩm định làm trên biểu cũ (đơn vị đã gửi biểu mới)",
@@ -62,9 +62,9 @@ GAP_TEXTS = {
     SURVEY_SHORT: "số phiếu điều tra xã hội học hợp lệ thấp hơn mức tối thiểu",
 }
 # How the ranking treats a unit with gaps, said after its reasons in every output (by its status).
-TREATMENT_TEXTS = {MISSING_ZERO: "điểm các tiêu chí thẩm định được tính bằng 0, vẫn xếp hạng",
-                   EXCLUDED: "không xếp hạng", INCOMPLETE: "kết quả tạm thời, chờ bổ sung dữ liệu",
-                   OK: "vẫn tính điểm và xếp hạng"}
+TREATMENT_TEXTS = {MISSING_ZERO: "được tính 0 điểm các tiêu chí thẩm định và vẫn được xếp hạng",
+                   EXCLUDED: "không được xếp hạng", INCOMPLETE: "kết quả tạm thời, chờ bổ sung dữ liệu",
+                   OK: "vẫn được tính điểm và xếp hạng"}
 BLOCKING_GAPS = frozenset({NOT_APPRAISED, STALE_APPRAISAL, NO_SURVEY, SURVEY_GAPS})
 NO_RETURN_GAPS = (NO_RETURN, REJECTED, WRONG_FILE)
 

@@ -213,13 +213,13 @@ def coverage(results: Results, unit_type: str, where: str = "") -> str:
     complete = sum(u.complete for u in units)
     label = type_label(unit_type)
     if not complete:
-        return (f"{label}: chưa có đơn vị nào có đủ dữ liệu nên chưa tính giá trị trung bình và "
+        return (f"{label}: chưa có đơn vị nào có đủ kết quả nên chưa tính giá trị trung bình và "
                 "các số liệu thống kê.")
     if complete == len(units):
         return f"{label}: số liệu thống kê tính trên tất cả {len(units)} đơn vị."
     return (f"{label}: giá trị trung bình, trung vị, cao nhất, thấp nhất và số đơn vị trên, dưới "
-            f"trung bình tính trên {complete}/{len(units)} đơn vị có đủ dữ liệu; "
-            f"{len(units) - complete} đơn vị chưa có đủ dữ liệu không tính vào "
+            f"trung bình tính trên {complete}/{len(units)} đơn vị có đủ kết quả; "
+            f"{len(units) - complete} đơn vị chưa đủ kết quả không tính vào "
             f"({where or 'đánh dấu (*)'}).")
 
 
@@ -227,7 +227,7 @@ def mark_note(units: list[UnitResult], where: str = "cột Ghi chú") -> str:
     """The footnote of the (*) mark, '' when every unit has complete data."""
     if all(u.complete for u in units):
         return ""
-    return f"(*) Đơn vị chưa có đủ dữ liệu; lý do ghi tại {where}."
+    return f"(*) Đơn vị chưa đủ kết quả; lý do ghi tại {where}."
 
 
 def maxima_differ(units: list[UnitResult]) -> bool:
@@ -318,7 +318,7 @@ def _figures(sheet, results: Results, types: list[str], row: int, f: dict, liste
     summaries = {s.unit_type: s for s in results.summaries}
     by_index = results.meta.get("rank_basis") == "index"
     sheet.write_string(row, 0, "1. Số liệu chung", f["section"])
-    columns = [("Nhóm đơn vị", 2), ("Số đơn vị", 1), ("Số đơn vị có đủ dữ liệu", 1),
+    columns = [("Nhóm đơn vị", 2), ("Số đơn vị", 1), ("Số đơn vị có đủ kết quả", 1),
                ("Chỉ số CCHC trung bình (%)" if by_index else "Tổng điểm trung bình", 1),
                ("Trung vị (%)" if by_index else "Trung vị (điểm)", 1), ("Cao nhất", 2),
                ("Thấp nhất", 2), ("Số đơn vị trên trung bình", 1),
@@ -372,9 +372,9 @@ def _band_counts(sheet, results: Results, types: list[str], row: int, f: dict) -
 
 def _incomplete(sheet, results: Results, types: list[str], row: int, f: dict, number: int) -> int:
     units = [u for t in types for u in results.of_type(t) if not u.complete]
-    sheet.write_string(row, 0, f"{number}. Đơn vị chưa có đủ dữ liệu", f["section"])
+    sheet.write_string(row, 0, f"{number}. Đơn vị chưa đủ kết quả", f["section"])
     if not units:
-        sheet.write_string(row + 1, 0, "Tất cả các đơn vị có đủ dữ liệu.", f["note"])
+        sheet.write_string(row + 1, 0, "Tất cả các đơn vị có đủ kết quả.", f["note"])
         return row + 3
     columns = [("STT", 1), ("Đơn vị", 3), ("Lý do, cách tính", 8)]
     rows = [[n, official(u), reasons(u)] for n, u in enumerate(units, start=1)]
@@ -466,7 +466,7 @@ def _ranking(book, results: Results, unit_type: str, f: dict) -> None:
     summary = next((s for s in results.summaries if s.unit_type == unit_type), None)
     mean = (f"Chỉ số CCHC trung bình: {vi_number(summary.mean_index)}%; tổng điểm trung bình: "
             f"{vi_number(summary.mean)} điểm; tính trên {summary.count}/{summary.units} đơn vị có "
-            "đủ dữ liệu." if summary else coverage(results, unit_type))
+            "đủ kết quả." if summary else coverage(results, unit_type))
     row = notes(sheet, end, [mark_note(units), mean, maximum_note(units),
                              "Điểm điều chỉnh khi thẩm định = điểm thẩm định − điểm tự đánh giá "
                              "(số âm: Hội đồng thẩm định giảm điểm so với điểm tự đánh giá); để "

@@ -60,12 +60,12 @@ def method_entries(results: Results) -> list[tuple[str, str]]:
         ("Đơn vị không có biểu tự đánh giá hợp lệ", "Đơn vị không gửi biểu tự đánh giá, chấm "
          "điểm, có biểu chưa được chấp nhận mà chưa gửi lại hoặc gửi văn bản khác thay cho biểu "
          "tự đánh giá " + MISSING_WORDS.get(results.missing_rule, MISSING_WORDS["zero"])),
-        ("Đơn vị chưa có đủ dữ liệu", "Đơn vị chưa có đủ dữ liệu (không có biểu tự đánh giá "
+        ("Đơn vị chưa đủ kết quả", "Đơn vị chưa đủ kết quả (không có biểu tự đánh giá "
          "hợp lệ, chưa có kết quả thẩm định, chưa có điểm điều tra xã hội học hoặc số phiếu điều "
          "tra hợp lệ dưới mức tối thiểu) được đánh dấu (*) và ghi rõ lý do tại trang Tổng hợp và "
          "cột Ghi chú của trang Xếp hạng. Giá trị trung bình, trung vị, cao nhất, thấp nhất, số "
          "đơn vị trên, dưới trung bình và tỷ lệ điểm trung bình theo lĩnh vực chỉ tính trên các "
-         "đơn vị có đủ dữ liệu; mỗi bảng ghi rõ số đơn vị được tính."),
+         "đơn vị có đủ kết quả; mỗi bảng ghi rõ số đơn vị được tính."),
         ("Điểm điều tra xã hội học", "Với mỗi tiêu chí thành phần đánh giá qua điều tra xã hội "
          "học: tính bình quân điểm các câu trả lời hợp lệ của từng nhóm đối tượng điều tra, sau "
          "đó tính bình quân gia quyền giữa các nhóm theo trọng số của nhóm (trọng số ghi tại "
@@ -86,8 +86,8 @@ def method_entries(results: Results) -> list[tuple[str, str]]:
         ("Tình trạng số liệu", "Kết quả tạm thời: còn đơn vị chưa có kết quả thẩm định hoặc chưa "
          "có điểm điều tra xã hội học (xem trang Tổng hợp); số liệu sẽ thay đổi khi bổ sung dữ "
          "liệu." if results.missing else "Đã tổng hợp đầy đủ kết quả thẩm định và điều tra xã "
-         "hội học; các đơn vị chưa có đủ dữ liệu được liệt kê tại trang Tổng hợp."),
-        ("Ký hiệu", "(*): đơn vị chưa có đủ dữ liệu; (-): tiêu chí không áp dụng đối với đơn vị; "
+         "hội học; các đơn vị chưa đủ kết quả được liệt kê tại trang Tổng hợp."),
+        ("Ký hiệu", "(*): đơn vị chưa đủ kết quả; (-): tiêu chí không áp dụng đối với đơn vị; "
          "ô để trống: không có số liệu."),
     ]
     return entries

@@ -217,9 +217,6 @@ def report_group(document: Document) -> None:
     """One unit type's results: figures in words, ranking table, charts, areas, appraisal, change."""
     subheading(document, "{{ loop.index }}. {{ g.heading }}")
     subheading(document, "a) Kết quả chung", "i")
-    body(document, "{%p if g.coverage %}")
-    body(document, "{{ g.coverage }}")
-    body(document, "{%p endif %}")
     each(document, "s in g.sentences", "{{ s }}")
     caption = line(document, "{{ g.table }}", size=13, bold=True, before=6, after=6)
     caption.paragraph_format.keep_with_next = True  # the caption starts the page of its table

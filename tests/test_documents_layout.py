@@ -110,7 +110,7 @@ def report_context(template: DocxTemplate, *, previous: bool, bands: bool) -> di
     group = {"label": "các sở", "heading": "Các sở", "count": "3", "mean": "85,00",
              "median": "84,00", "highest": {"name": "Sở A", "total": "92,76"},
              "lowest": {"name": "Sở C", "total": "70,00"}, "above": "2", "below": "1",
-             "coverage": "Các đơn vị chưa đủ kết quả được ghi chú dưới Bảng 1.", "show_max": True,
+             "show_max": True,
              "notes": ["(1) Sở D: không gửi biểu tự đánh giá."],
              "table": "Bảng 1. Kết quả xếp hạng", "chart_note": "(*) Đơn vị chưa đủ kết quả.",
              "caption_ranking": "Biểu đồ 1. Chỉ số", "caption_areas": "Biểu đồ 2. Lĩnh vực",

@@ -169,7 +169,7 @@ def test_workbook_sheets_bands_and_print_setup(provisional, tmp_path):
     assert "Xếp loại" in header and "Xếp hạng" in header and "Ghi chú" in header
     summary = " ".join(texts["Tổng hợp"])
     assert "KẾT QUẢ TẠM THỜI" in summary and "Khá" in texts["Tổng hợp"]
-    assert "chưa có đơn vị nào có đủ dữ liệu" in summary  # no statistics over nobody
+    assert "chưa có đơn vị nào có đủ kết quả" in summary  # no statistics over nobody
     assert "Ban Dân tộc" in texts["Tổng hợp"]  # listed among the units without complete data
     method = " ".join(texts["Phương pháp"])
     assert provisional.meta["rank_rule"] in method and "Xuất sắc: từ 90% trở lên" in method
@@ -352,13 +352,13 @@ def test_coverage_marks_reasons_and_the_adjustment_sign(demo_book, demo):
     summary = " ".join(_texts(book["Tổng hợp"]))
     for s in demo.summaries:
         assert s.count < s.units  # the demo has units without complete data
-        assert f"tính trên {s.count}/{s.units} đơn vị có đủ dữ liệu" in summary
+        assert f"tính trên {s.count}/{s.units} đơn vị có đủ kết quả" in summary
     sheet = book["Xếp hạng Sở"]
     rows = _ranking_rows(sheet)
     notes = " ".join(_texts(sheet))
     so = demo.of_type("so")
     summary_so = next(s for s in demo.summaries if s.unit_type == "so")
-    assert f"tính trên {summary_so.count}/{summary_so.units} đơn vị có đủ dữ liệu" in notes
+    assert f"tính trên {summary_so.count}/{summary_so.units} đơn vị có đủ kết quả" in notes
     adjustment = next(h for h in _header(sheet) if h and h.startswith("Điểm điều chỉnh"))
     assert "+ tăng" in adjustment and "− giảm" in adjustment
     assert "Điểm tối đa áp dụng" in _header(sheet)  # maxima differ among the Sở (96,5 / 100)
@@ -376,11 +376,11 @@ def test_coverage_marks_reasons_and_the_adjustment_sign(demo_book, demo):
     deducted = [u for u in so if u.adjustment is not None and u.adjustment < 0]
     assert deducted and all(rows[u.document_name][adjustment] < 0 for u in deducted)
     no_return = [u for u in so if u.status == "missing-zero"]
-    assert no_return and all("điểm các tiêu chí thẩm định được tính bằng 0, vẫn xếp hạng"
+    assert no_return and all("được tính 0 điểm các tiêu chí thẩm định và vẫn được xếp hạng"
                              in rows[u.document_name]["Ghi chú"] for u in no_return)
     method = " ".join(_texts(book["Phương pháp"]))
     assert "tổng điểm / tổng điểm tối đa áp dụng × 100" in method
-    assert "chỉ tính trên các đơn vị có đủ dữ liệu" in method
+    assert "chỉ tính trên các đơn vị có đủ kết quả" in method
     assert "được tính 0 điểm phần thẩm định" in method  # the demo's appraisal.missing: zero
     assert all(line in method for line in demo.meta["band_rule"])
     technical = " ".join(_texts(book[TECHNICAL_SHEET]))
@@ -395,7 +395,7 @@ def test_units_left_out_of_ranking_are_said_so(tmp_path):
     results = compute(tree, units, "exclude", meta={"year": 2021})
     book = openpyxl.load_workbook(write_results(results, tmp_path)["workbook"])
     rows = _ranking_rows(book["Xếp hạng Sở"])
-    assert rows["B"]["Xếp hạng"] is None and "không xếp hạng" in rows["B"]["Ghi chú"]
+    assert rows["B"]["Xếp hạng"] is None and "không được xếp hạng" in rows["B"]["Ghi chú"]
     assert rows["A"]["Xếp hạng"] == 1
     assert "không được xếp hạng" in " ".join(_texts(book["Phương pháp"]))
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from formkit.appraisal import current_appraisal
-from formkit.consolidate import EXCLUDED, MISSING_ZERO, Results
+from formkit.consolidate import Results
 from formkit.documents.common import (
     GROUP_WORDS,
     NUMERALS,
     basis_lines,
     caps,
-    count,
     document_dates,
     header,
     header_caps,
@@ -33,7 +32,7 @@ from formkit.documents.common import (
 )
 from formkit.documents.minutes_context import minutes_context
 from formkit.documents.report_context import report_context
-from formkit.documents.report_groups import coverage_notes
+from formkit.documents.report_groups import coverage_notes, coverage_rule
 from formkit.documents.sessions import hearings
 from formkit.mail.reminders import MESSAGE_KIND as REMINDER_KIND
 from formkit.status import campaign_status, messages_sent
@@ -109,7 +108,7 @@ def _appendix(workspace: Workspace, results: Results, unit_type: str, numeral: s
     tree = results.trees[unit_type]
     display = {u.code: u.document_name for u in workspace.units}
     units = ranking_order(results.of_type(unit_type))
-    notes = coverage_notes(units, display, with_treatment=False)  # appendix_coverage says it
+    notes = coverage_notes(units, display)
     rows = []
     for n, unit in enumerate(units, start=1):
         areas = {a.code: a for a in unit.areas}
@@ -128,21 +127,4 @@ def _appendix(workspace: Workspace, results: Results, unit_type: str, numeral: s
             "rows": rows,
             "show_max": len({u.applicable_max for u in units}) > 1,
             "notes": [f"({n}) {text}" for n, text in notes.values()],
-            "coverage": appendix_coverage(results, unit_type)}
-
-
-def appendix_coverage(results: Results, unit_type: str) -> str:
-    """How many units have incomplete results, and how the ranking treats them."""
-    units = results.of_type(unit_type)
-    gaps = [u for u in units if u.gaps]
-    if not gaps:
-        return ""
-    ranked = all(u.ranked for u in gaps)
-    text = (f"Có {count(len(gaps))}/{count(len(units))} cơ quan, đơn vị có kết quả chưa đầy đủ (ghi chú (1) "
-            f"đến ({len(gaps)})); Chỉ số của các đơn vị này được xác định trên số liệu hiện có"
-            + (" và vẫn được xếp hạng." if ranked else "."))
-    if any(u.status in (MISSING_ZERO, EXCLUDED) for u in gaps):
-        text += (" Đơn vị không gửi hoặc không gửi lại biểu tự đánh giá hợp lệ được tính 0 điểm đối với "
-                 "các tiêu chí chấm qua thẩm định." if results.missing_rule == "zero" else
-                 " Đơn vị không gửi hoặc không gửi lại biểu tự đánh giá hợp lệ không được xếp hạng.")
-    return text
+            "coverage": coverage_rule(results, unit_type)}

@@ -100,7 +100,8 @@ def self_assessment_sentences(workspace: Workspace, results: Results, accepted: 
                         if any(g.code == code for g in u.gaps)] for code in NO_RETURN_GAPS}
     parts = [f"{body} đã nhận biểu hợp lệ của {count(accepted)}/{count(total)} cơ quan, đơn vị"]
     for code, words in ((NO_RETURN, "không gửi biểu"),
-                        (REJECTED, "có biểu chưa được chấp nhận, đã được đề nghị sửa nhưng chưa gửi lại"),
+                        (REJECTED, "có biểu chưa được chấp nhận, đã được đề nghị chỉnh sửa, bổ sung "
+                                   "nhưng chưa gửi lại"),
                         (WRONG_FILE, "gửi văn bản khác thay cho biểu tự đánh giá")):
         if by_reason[code]:
             parts.append(f"{count(len(by_reason[code]))} đơn vị {words} ({names(by_reason[code])})")

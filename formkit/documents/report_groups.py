@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from formkit.consolidate import Results, TypeSummary, UnitResult, round_half_up
+from formkit.consolidate import EXCLUDED, MISSING_ZERO, Results, TypeSummary, UnitResult, round_half_up
 from formkit.documents.charts import Chart, area_chart, change_chart, ranking_chart
 from formkit.documents.common import (
     GROUP_WORDS,
@@ -55,8 +55,7 @@ def group(results: Results, summary: TypeSummary, display: dict[str, str], has_p
             "lowest": {"name": names([display[u.code] for u in bottom]),
                        "total": points(bottom[0].total)},
             "above": count(summary.above_mean), "below": count(summary.below_mean),
-            "coverage": coverage_sentence(summary, table),
-            "sentences": summary_sentences(results, summary, (top, bottom), display, area_means),
+            "sentences": summary_sentences(results, summary, (top, bottom), display, area_means, table),
             "area_means": area_means,
             "adjustment_sentences": adjustment_sentences(words.counted, complete, display),
             "change_sentences": change_sentences(words.label, complete, display, year),
@@ -64,7 +63,8 @@ def group(results: Results, summary: TypeSummary, display: dict[str, str], has_p
                      f"{words.label}",
             "ranking": [_ranking_row(u, display, notes) for u in everyone],
             "show_max": len({u.applicable_max for u in everyone}) > 1,
-            "notes": [f"({n}) {text}" for n, text in notes.values()],
+            "notes": [f"({n}) {text}" for n, text in notes.values()]
+            + ([coverage_rule(results, summary.unit_type)] if notes else []),
             "chart_note": (f"(*) Đơn vị chưa đủ kết quả, xem ghi chú dưới Bảng {table}."
                            if any(u.gaps for u in ranked) else ""),
             "chart_ranking": ranking_chart([(label, round_half_up(ranked_on(u))) for label, u in marked],
@@ -78,29 +78,37 @@ def group(results: Results, summary: TypeSummary, display: dict[str, str], has_p
             "caption_change": charts[2] if has_previous else ""}
 
 
-def coverage_notes(units: Sequence[UnitResult], display: dict[str, str], with_treatment: bool = True
-                   ) -> dict[str, tuple[int, str]]:
-    """Unit code -> (note number, 'Sở X: reasons; how it is scored.') for units with gaps; without
-    the treatment where one sentence under the notes states it for all (the decision's appendix)."""
+def coverage_notes(units: Sequence[UnitResult], display: dict[str, str]) -> dict[str, tuple[int, str]]:
+    """Unit code -> (note number, 'Sở X: its reasons.') for units with gaps; how they are treated
+    is said once, under the notes (`coverage_rule`)."""
     notes = {}
     for unit in units:
         if unit.gaps:
-            text = treatment(unit) if with_treatment else "; ".join(unit.notes)
-            notes[unit.code] = (len(notes) + 1, f"{display[unit.code]}: {text}.")
+            notes[unit.code] = (len(notes) + 1, f"{display[unit.code]}: {'; '.join(unit.notes)}.")
     return notes
 
 
-def treatment(unit: UnitResult) -> str:
-    """The unit's reasons, then how the ranking treats it."""
-    return "; ".join([*unit.notes, unit.treatment])
-
-
-def coverage_sentence(summary: TypeSummary, table: int) -> str:
-    """What the statistics leave out ('' when they cover every unit)."""
-    if summary.covers_all:
+def coverage_rule(results: Results, unit_type: str) -> str:
+    """Under the notes: how many units lack results and how the ranking treats them ('' if none)."""
+    units = results.of_type(unit_type)
+    gaps = [u for u in units if u.gaps]
+    if not gaps:
         return ""
-    return (f"Các đơn vị chưa đủ kết quả được ghi chú dưới Bảng {table} và không tính vào các số liệu "
-            "trung bình, cao nhất, thấp nhất dưới đây.")
+    ranked = all(u.ranked for u in gaps)
+    text = (f"{count(len(gaps))}/{count(len(units))} cơ quan, đơn vị chưa đủ kết quả (ghi chú (1) đến "
+            f"({len(gaps)})); Chỉ số của các đơn vị này được xác định trên số liệu hiện có"
+            + (" và vẫn được xếp hạng." if ranked else "."))
+    if any(u.status in (MISSING_ZERO, EXCLUDED) for u in gaps):
+        text += (" Đơn vị không gửi biểu tự đánh giá, chấm điểm hoặc chưa gửi lại biểu hợp lệ được tính 0 "
+                 "điểm đối với các tiêu chí thẩm định." if results.missing_rule == "zero" else
+                 " Đơn vị không gửi biểu tự đánh giá, chấm điểm hoặc chưa gửi lại biểu hợp lệ không được "
+                 "xếp hạng.")
+    return text
+
+
+def treatment(unit: UnitResult) -> str:
+    """The unit's reasons, then how the ranking treats it (one line of a list)."""
+    return "; ".join([*unit.notes, unit.treatment])
 
 
 def extremes(units: Sequence[UnitResult], pick: Callable = max,
@@ -113,7 +121,7 @@ def extremes(units: Sequence[UnitResult], pick: Callable = max,
 
 def summary_sentences(results: Results, summary: TypeSummary,
                       ends: tuple[list[UnitResult], list[UnitResult]], display: dict[str, str],
-                      area_means: list[dict]) -> list[str]:
+                      area_means: list[dict], table: int = 1) -> list[str]:
     """Mean, highest and lowest, above and below the mean; area means; bands."""
     words = GROUP_WORDS[summary.unit_type]
     top, bottom = ends
@@ -124,8 +132,10 @@ def summary_sentences(results: Results, summary: TypeSummary,
         return f"Chỉ số {points(unit.index)}% ({points(unit.total)} điểm)" if by_index \
             else f"{points(unit.total)} điểm"
 
+    left_out = summary.units - summary.count
     whom = (f"{count(summary.count)}/{count(summary.units)} {words.counted} có đủ kết quả thẩm định và "
-            "điều tra xã hội học" if not summary.covers_all else f"{count(summary.units)} {words.counted}")
+            f"điều tra xã hội học (không tính {count(left_out)} đơn vị chưa đủ kết quả, ghi chú dưới Bảng "
+            f"{table})" if not summary.covers_all else f"{count(summary.units)} {words.counted}")
     mean = (f"Chỉ số trung bình của {whom} là {points(summary.mean_index)}%" if by_index
             else f"Điểm trung bình của {whom} là {points(summary.mean)} điểm")
     if summary.count == 1:
@@ -174,6 +184,7 @@ def adjustment_sentences(counted: str, complete: list[UnitResult], display: dict
     change = (f"giảm bình quân {points(-difference)} điểm" if difference < 0
               else f"tăng bình quân {points(difference)} điểm" if difference else "không thay đổi")
     sentences = [f"Điểm tự đánh giá bình quân các tiêu chí thẩm định của {count(len(appraised))} {counted} "
+                 "có đủ kết quả "
                  f"là {points(mean_self)} điểm; sau thẩm định {after} {points(mean_appraised)} điểm "
                  f"({change})."]
     changed = [u for u in appraised if _council_changed(u)]

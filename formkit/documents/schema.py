@@ -47,7 +47,7 @@ MINUTES: dict[str, Shape] = {
 GROUP: Shape = {
     "label": TEXT, "heading": TEXT, "count": TEXT, "mean": TEXT, "median": TEXT,
     "highest": {"name": TEXT, "total": TEXT}, "lowest": {"name": TEXT, "total": TEXT},
-    "above": TEXT, "below": TEXT, "coverage": TEXT, "sentences": [TEXT], "notes": [TEXT],
+    "above": TEXT, "below": TEXT, "sentences": [TEXT], "notes": [TEXT],
     "table": TEXT, "chart_note": TEXT, "caption_ranking": TEXT, "caption_areas": TEXT,
     "caption_change": TEXT,
     "area_means": [{"code": TEXT, "name": TEXT, "percent": TEXT}],
